@@ -1,0 +1,88 @@
+import type { Request } from 'express';
+import type { DataSource } from 'typeorm';
+import type { AuditActionDefinition, AuditCategoryDefinition } from './catalog/audit-action.interface';
+import type { AuditClock } from './common/clock';
+import type { AuditActor, AuditSite } from './event/audit-event.interface';
+import type { AuditFailurePolicy } from './recording/audit-writer';
+
+/** Options of `AuditLogModule.forRoot()` / `forRootAsync()`. */
+export interface AuditLogModuleOptions {
+  /**
+   * The host's TypeORM DataSource to store events in (MySQL/MariaDB or better-sqlite3). Give
+   * either this or `databaseUrl`.
+   */
+  dataSource?: DataSource;
+  /**
+   * A database the module opens and closes itself: `mysql://user:pass@host:3306/db` or
+   * `sqlite:PATH`.
+   */
+  databaseUrl?: string;
+  /**
+   * Apply the library's migrations at start (tracked in `auditkit_migrations`).
+   * @default true
+   */
+  migrationsRun?: boolean;
+  /**
+   * `fail-closed`: a request whose event cannot be stored fails with 503. `fail-open`: the event
+   * waits in a bounded buffer, retried with backoff, and the request goes on.
+   * @default 'fail-closed'
+   */
+  failurePolicy?: AuditFailurePolicy;
+  /** Tuning of the group-commit writer. */
+  writer?: {
+    /** Most events in one transaction. @default 500 */
+    maxBatchSize?: number;
+    /** Most events waiting for the database before new ones are refused loudly. @default 10000 */
+    maxBufferSize?: number;
+    /** First retry delay under fail-open. @default 200 */
+    retryBaseMs?: number;
+    /** Longest retry delay under fail-open. @default 30000 */
+    retryMaxMs?: number;
+    /** How long shutdown keeps retrying before it reports unwritten events. @default 10000 */
+    shutdownTimeoutMs?: number;
+  };
+  /** Extra metadata key fragments to redact, added to the built-in list. @default [] */
+  redactKeys?: string[];
+  /** Host categories (activity types) besides the five built in. @default [] */
+  categories?: AuditCategoryDefinition[];
+  /** Host actions besides the built-in ones. @default [] */
+  actions?: AuditActionDefinition[];
+  /**
+   * The actor of a request.
+   * @default reads `req.user`: `{ id | sub, name, email, type }`
+   */
+  resolveActor?: (req: Request) => AuditActor | undefined;
+  /**
+   * The organization of a request.
+   * @default `req.params.orgId`, then `req.user.orgId`
+   */
+  resolveOrgId?: (req: Request) => string | undefined;
+  /** The site of a request, when handlers don't name one. @default none */
+  resolveSite?: (req: Request) => AuditSite | undefined;
+  /** The product of a request, when handlers don't name one. @default none */
+  resolveProduct?: (req: Request) => string | undefined;
+  /**
+   * Register the `@Audit()` interceptor for every route of the app.
+   * @default true
+   */
+  globalInterceptor?: boolean;
+  /**
+   * Chain each org's events with SHA-256 hashes so `auditkit verify` can prove none was changed.
+   * @default true
+   */
+  tamperEvidence?: boolean;
+  /** Time source (tests set one). @default the system clock */
+  clock?: AuditClock;
+}
+
+/** Options with every default filled in, as the services see them. */
+export interface ResolvedAuditLogOptions
+  extends Required<
+    Omit<AuditLogModuleOptions, 'dataSource' | 'databaseUrl' | 'resolveSite' | 'resolveProduct' | 'writer'>
+  > {
+  dataSource?: DataSource;
+  databaseUrl?: string;
+  resolveSite?: (req: Request) => AuditSite | undefined;
+  resolveProduct?: (req: Request) => string | undefined;
+  writer: Required<NonNullable<AuditLogModuleOptions['writer']>>;
+}

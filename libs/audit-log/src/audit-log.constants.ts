@@ -1,0 +1,2 @@
+/** Metadata key that `@Audit()` writes and the interceptor reads. */
+export const AUDIT_METADATA = 'auditkit:audit';

@@ -1,0 +1,21 @@
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+export const writeFailedMessage = (count: number, err: unknown, policy: string, retryInMs?: number) =>
+  policy === 'fail-closed'
+    ? `Could not store ${count} audit event(s); their requests fail with 503 (failurePolicy: fail-closed). ${describe(err)}`
+    : `Could not store audit events; ${count} kept in the buffer, retrying in ${retryInMs} ms (failurePolicy: fail-open). ${describe(err)}`;
+
+export const bufferFullMessage = (max: number, queued: number) =>
+  `Audit log buffer is full (${queued} of ${max} events waiting for the database); the new event is REJECTED, not stored. Check the database.`;
+
+export const droppedOnShutdownMessage = (count: number) =>
+  `Shut down with ${count} audit event(s) still unwritten: they were NOT stored. Check the database.`;
+
+export const missingActorMessage = (action: string) =>
+  `@Audit('${action}'): no actor found on the request; set options.resolveActor or the handler's actor option`;
+
+export const missingOrgMessage = (action: string) =>
+  `@Audit('${action}'): no organization found for the request; set options.resolveOrgId or the handler's orgId option`;

@@ -1,0 +1,92 @@
+import { Inject, Module, NestInterceptor, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { ResolvedAuditLogOptions } from './audit-log-options.interface';
+import {
+  AUDIT_LOG_MODULE_OPTIONS,
+  AuditLogConfigurableModule,
+  resolveAuditLogOptions,
+} from './audit-log.module-definition';
+import { AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS } from './audit-log.internal-constants';
+import { ActionCatalog } from './catalog/action-catalog';
+import { AuditInterceptor } from './recording/audit.interceptor';
+import { AuditService } from './recording/audit.service';
+import { AuditWriter } from './recording/audit-writer';
+import { auditDataSourceOptions } from './store/data-source-options';
+import { EventStore } from './store/event-store';
+import { runAuditLogMigrations } from './store/migration-runner';
+
+const coreProviders: Provider[] = [
+  {
+    provide: AUDIT_RESOLVED_OPTIONS,
+    useFactory: resolveAuditLogOptions,
+    inject: [AUDIT_LOG_MODULE_OPTIONS],
+  },
+  {
+    provide: AUDIT_DATA_SOURCE,
+    useFactory: async (options: ResolvedAuditLogOptions) => {
+      const dataSource =
+        options.dataSource ?? new DataSource(auditDataSourceOptions(options.databaseUrl!));
+      if (!dataSource.isInitialized) await dataSource.initialize();
+      if (options.migrationsRun) await runAuditLogMigrations(dataSource);
+      return dataSource;
+    },
+    inject: [AUDIT_RESOLVED_OPTIONS],
+  },
+  {
+    provide: ActionCatalog,
+    useFactory: (o: ResolvedAuditLogOptions) => new ActionCatalog(o.categories, o.actions),
+    inject: [AUDIT_RESOLVED_OPTIONS],
+  },
+  {
+    provide: EventStore,
+    useFactory: (ds: DataSource, o: ResolvedAuditLogOptions) => new EventStore(ds, o.tamperEvidence),
+    inject: [AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS],
+  },
+  {
+    provide: AuditWriter,
+    useFactory: (store: EventStore, o: ResolvedAuditLogOptions) =>
+      new AuditWriter(store, { policy: o.failurePolicy, ...o.writer }),
+    inject: [EventStore, AUDIT_RESOLVED_OPTIONS],
+  },
+  AuditService,
+  AuditInterceptor,
+  {
+    // Registered app-wide unless the host opts out and applies it with @UseInterceptors itself.
+    provide: APP_INTERCEPTOR,
+    useFactory: (o: ResolvedAuditLogOptions, interceptor: AuditInterceptor): NestInterceptor =>
+      o.globalInterceptor ? interceptor : { intercept: (_ctx, next) => next.handle() },
+    inject: [AUDIT_RESOLVED_OPTIONS, AuditInterceptor],
+  },
+];
+
+/**
+ * The audit log. Import it once in the host's root module:
+ *
+ * ```ts
+ * AuditLogModule.forRootAsync({
+ *   inject: [DataSource],
+ *   useFactory: (dataSource: DataSource) => ({ dataSource }),
+ * })
+ * ```
+ *
+ * It records `@Audit()`-decorated handlers (the interceptor is registered app-wide unless
+ * `globalInterceptor: false`) and provides `AuditService`.
+ */
+@Module({
+  providers: coreProviders,
+  exports: [AuditService, ActionCatalog, EventStore, AuditInterceptor, AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS],
+})
+export class AuditLogModule extends AuditLogConfigurableModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(AUDIT_RESOLVED_OPTIONS) private readonly options: ResolvedAuditLogOptions,
+  ) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Only a connection the module opened is the module's to close; the writer has flushed by now.
+    if (!this.options.dataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

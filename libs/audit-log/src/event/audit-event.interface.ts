@@ -1,0 +1,67 @@
+/** Who performed an activity. */
+export interface AuditActor {
+  /** Stable id of the actor in the host's directory, e.g. `u-123`. */
+  id: string;
+  /** `user`, `system`, `api_key`, or any type the host uses. @default 'user' */
+  type: string;
+  name?: string;
+  email?: string;
+}
+
+/** What an activity acted on: a user, a group, a policy, a product... */
+export interface AuditTarget {
+  id: string;
+  type: string;
+  name?: string;
+  email?: string;
+}
+
+/** The site (container) an activity happened in. */
+export interface AuditSite {
+  id: string;
+  name?: string;
+}
+
+/** Where an activity came from. */
+export interface AuditLocation {
+  ip?: string;
+  userAgent?: string;
+}
+
+export type AuditOutcome = 'success' | 'failure';
+
+/** What a caller hands to `AuditService.record()`: the event without id, seq and category. */
+export interface AuditEventInput {
+  orgId: string;
+  action: string;
+  actor: AuditActor;
+  targets?: AuditTarget[];
+  site?: AuditSite | null;
+  product?: string | null;
+  location?: AuditLocation;
+  /** @default 'success' */
+  outcome?: AuditOutcome;
+  metadata?: Record<string, unknown>;
+  /** When it happened. @default now */
+  time?: Date | string | number;
+}
+
+/** A stored activity, as API.md section 4 describes it. */
+export interface AuditEvent {
+  /** Time-ordered ULID. */
+  id: string;
+  orgId: string;
+  /** Per-org, gap-free, increasing in commit order. */
+  seq: number;
+  /** ISO 8601 UTC with milliseconds. */
+  time: string;
+  action: string;
+  category: string;
+  actor: AuditActor;
+  targets: AuditTarget[];
+  site: AuditSite | null;
+  product: string | null;
+  location: AuditLocation;
+  outcome: AuditOutcome;
+  metadata: Record<string, unknown>;
+}

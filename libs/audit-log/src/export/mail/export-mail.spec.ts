@@ -1,0 +1,113 @@
+import {
+  buildExportFailedMail,
+  buildExportReadyMail,
+  escapeHtml,
+  EXPORT_FAILED_SUBJECT,
+  EXPORT_READY_SUBJECT,
+} from './export-mail';
+
+const base = {
+  to: 'jane@acme.test',
+  recipientName: 'Jane Doe',
+  orgId: 'acme',
+  downloadUrl: 'https://audit.example.test/admin/v1/exports/download?token=abc.def&x=1',
+  expiresAt: new Date('2026-11-26T17:04:05.123Z'),
+  rowCount: 1042,
+  truncated: false,
+  maxRows: 10000,
+  from: 'AuditKit <no-reply@localhost>',
+};
+
+describe('buildExportReadyMail', () => {
+  it('has the subject, both parts, the link and the expiry', () => {
+    const mail = buildExportReadyMail(base);
+    expect(mail.subject).toBe(EXPORT_READY_SUBJECT);
+    expect(mail.subject).toBe('Your audit log is ready to download');
+    expect(mail.to).toEqual({ name: 'Jane Doe', address: 'jane@acme.test' });
+    expect(mail.from).toBe(base.from);
+    expect(mail.text).toContain(`Download audit log: ${base.downloadUrl}`);
+    expect(mail.text).toContain('2026-11-26 17:04 UTC');
+    expect(mail.text).toContain('1,042 events');
+    expect(mail.html).toContain(
+      '<a href="https://audit.example.test/admin/v1/exports/download?token=abc.def&amp;x=1">Download audit log</a>',
+    );
+    expect(mail.html).toContain('2026-11-26 17:04 UTC');
+    expect(mail.text).not.toContain('newest 10,000');
+  });
+
+  it('says when only the newest rows were included', () => {
+    const mail = buildExportReadyMail({ ...base, rowCount: 10000, truncated: true });
+    expect(mail.text).toContain('only the newest 10,000 rows were included');
+    expect(mail.text).toContain('Narrow the filters');
+    expect(mail.html).toContain('only the newest 10,000 rows were included');
+  });
+
+  it('says when no events matched', () => {
+    const mail = buildExportReadyMail({ ...base, rowCount: 0 });
+    expect(mail.text).toContain('No events matched your filters');
+  });
+
+  it('escapes names and orgs in the HTML part', () => {
+    const mail = buildExportReadyMail({
+      ...base,
+      recipientName: '<script>&"',
+      orgId: 'org-1',
+      orgName: '<b>Acme</b> & "Co"',
+    });
+    const html = String(mail.html);
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<b>Acme');
+    expect(html).toContain('Hi &lt;script&gt;&amp;&quot;,');
+    expect(html).toContain('&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Co&quot;');
+    expect(mail.text).toContain('Hi <script>&",');
+  });
+
+  it('greets without a name', () => {
+    const mail = buildExportReadyMail({ ...base, recipientName: undefined });
+    expect(mail.to).toBe('jane@acme.test');
+    expect(mail.text).toMatch(/^Hello,/);
+  });
+
+  it.each(['javascript:alert(1)', 'not a url', '/relative/path', 'data:text/html,x'])(
+    'refuses the download URL %j',
+    (downloadUrl) => {
+      expect(() => buildExportReadyMail({ ...base, downloadUrl })).toThrow(TypeError);
+    },
+  );
+});
+
+describe('buildExportFailedMail', () => {
+  it('has the subject and both parts, escaped', () => {
+    const mail = buildExportFailedMail({
+      to: 'jane@acme.test',
+      recipientName: '<script>&"',
+      orgId: 'acme',
+      from: 'AuditKit <no-reply@localhost>',
+      retryUrl: 'https://audit.example.test/?a=1&b=2',
+      reason: 'The <export> took too long',
+    });
+    expect(mail.subject).toBe(EXPORT_FAILED_SUBJECT);
+    expect(mail.subject).toBe('Your audit log export failed');
+    expect(mail.text).toContain('could not be created');
+    expect(mail.text).toContain('Export again: https://audit.example.test/?a=1&b=2');
+    expect(mail.html).toContain(
+      '<a href="https://audit.example.test/?a=1&amp;b=2">Export again</a>',
+    );
+    expect(mail.html).toContain('Reason: The &lt;export&gt; took too long');
+    expect(mail.html).not.toContain('<script>');
+  });
+
+  it('leaves out the optional parts', () => {
+    const mail = buildExportFailedMail({ to: 'a@b.test', orgId: 'acme', from: 'x@y.test' });
+    expect(mail.text).not.toContain('Reason');
+    expect(mail.text).not.toContain('Export again:');
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes the five special characters', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
+  });
+});

@@ -1,0 +1,38 @@
+// The public API of @auditkit/nestjs. Everything not exported here is internal.
+export { AuditLogModule } from './audit-log.module';
+export type { AuditLogModuleOptions } from './audit-log-options.interface';
+export { AUDIT_METADATA } from './audit-log.constants';
+
+export * from './event/audit-event.interface';
+export { REDACTED, DEFAULT_REDACT_KEYS } from './event/redact';
+export { EVENT_LIMITS } from './event/event-normalizer';
+export type { AuditActionDefinition, AuditCategoryDefinition } from './catalog/audit-action.interface';
+export { BUILTIN_ACTIONS, BUILTIN_CATEGORIES } from './catalog/builtin-actions';
+export { ActionCatalog } from './catalog/action-catalog';
+
+export { Audit } from './recording/audit.decorator';
+export type { AuditContext, AuditOptions } from './recording/audit.decorator';
+export { AuditService } from './recording/audit.service';
+export type { RecordOptions } from './recording/audit.service';
+export { AuditInterceptor } from './recording/audit.interceptor';
+export { auditMiddleware } from './recording/audit.middleware';
+export type { AuditMiddlewareOptions } from './recording/audit.middleware';
+export { createAuditLog } from './recording/create-audit-log';
+export type { StandaloneAuditLog } from './recording/create-audit-log';
+export type { AuditFailurePolicy } from './recording/audit-writer';
+
+export {
+  AuditEventEntity,
+  AuditEventTermEntity,
+  AuditOrgStateEntity,
+  AuditExportEntity,
+  auditLogEntities,
+} from './store/audit-event.entity';
+export { auditLogMigrations } from './store/migrations';
+export { AuditKitSchema1764000000000 } from './store/migrations/1764000000000-auditkit-schema';
+export { runAuditLogMigrations } from './store/migration-runner';
+export { auditDataSourceOptions } from './store/data-source-options';
+
+export { AuditValidationError } from './exceptions/audit-validation.exception';
+export { AuditWriteError } from './exceptions/audit-write.exception';
+export type { AuditClock } from './common/clock';
