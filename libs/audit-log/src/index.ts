@@ -36,3 +36,16 @@ export { auditDataSourceOptions } from './store/data-source-options';
 export { AuditValidationError } from './exceptions/audit-validation.exception';
 export { AuditWriteError } from './exceptions/audit-write.exception';
 export type { AuditClock } from './common/clock';
+
+export { AuditAdminModule } from './admin/audit-admin.module';
+export type { AuditAdminModuleOptions } from './admin/audit-admin-options.interface';
+export { ApiExceptionFilter } from './admin/api-error';
+export { AdminAuthGuard } from './admin/admin-auth.guard';
+export { ReadinessService } from './admin/readiness.service';
+export type { ReadinessCheck } from './admin/readiness.service';
+export { EventQueryService } from './query/event-query.service';
+export type { EventFilters } from './query/event-filters';
+export type { AuditPrincipal } from './auth/audit-principal.interface';
+export { ORG_ADMIN_ROLE, EVENTS_WRITE_SCOPE } from './auth/audit-principal.interface';
+export { JwtVerifier, signAuditToken, InvalidTokenError } from './auth/jwt';
+export type { JwtAuthOptions, AuditTokenClaims } from './auth/jwt';

@@ -46,9 +46,7 @@ export class AuditService implements BeforeApplicationShutdown {
    * `buffered: true`: kept and retried).
    */
   async record(input: AuditEventInput, options: RecordOptions = {}): Promise<AuditEvent> {
-    const event = this.prepare(input);
-    if (options.manager) return (await this.store.writeWith(options.manager, [event]))[0];
-    return this.writer.enqueue(event);
+    return this.recordPrepared(this.prepare(input), options);
   }
 
   /**
@@ -57,6 +55,12 @@ export class AuditService implements BeforeApplicationShutdown {
    */
   recordRequest(spec: AuditSpec, req: Request, outcome: { result?: unknown; error?: unknown }): Promise<AuditEvent> {
     return this.record(eventFromRequest(spec, req, this.options, outcome));
+  }
+
+  /** Stores an event made by `prepare()` (its id is known before it is written). */
+  recordPrepared(event: PreparedEvent, options: RecordOptions = {}): Promise<AuditEvent> {
+    if (options.manager) return this.store.writeWith(options.manager, [event]).then((r) => r[0]);
+    return this.writer.enqueue(event);
   }
 
   /** Validates an event without storing it; throws `AuditValidationError`. */

@@ -1,0 +1,52 @@
+import { Logger, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { CursorCodec } from '../query/cursor';
+import { EventQueryService } from '../query/event-query.service';
+import { AdminAuthGuard } from './admin-auth.guard';
+import { AdminAuthService } from './admin-auth.service';
+import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
+import { AuditAdminModuleOptions } from './audit-admin-options.interface';
+import { AUDIT_ADMIN_MODULE_OPTIONS, AuditAdminConfigurableModule } from './audit-admin.module-definition';
+import { BodyLimitMiddleware } from './body-limit.middleware';
+import { EventsController } from './events.controller';
+import { HealthController } from './health.controller';
+import { IdempotencyService } from './idempotency.service';
+import { ReadinessService } from './readiness.service';
+import { SessionController } from './session.controller';
+import { UiController } from './ui.controller';
+
+/**
+ * The admin plugin: the REST API of API.md section 5, the web UI, health checks. Needs
+ * `AuditLogModule.forRoot({ isGlobal: true, ... })` in the same app. Mount it under a path of the
+ * host's with `RouterModule.register([{ path: 'audit', module: AuditAdminModule }])`.
+ */
+@Module({
+  controllers: [EventsController, SessionController, HealthController, UiController],
+  providers: [
+    AdminAuthService,
+    AdminAuthGuard,
+    EventQueryService,
+    IdempotencyService,
+    ReadinessService,
+    BodyLimitMiddleware,
+    {
+      provide: AUDIT_CURSOR_CODEC,
+      useFactory: (o: AuditAdminModuleOptions) => {
+        const secret = o.secret ?? o.jwt?.secret;
+        if (!secret) {
+          new Logger('AuditLog').warn(
+            'AuditAdminModule: no options.secret; paging cursors are signed with a per-process key and will not work across instances',
+          );
+        }
+        return new CursorCodec(secret ?? randomBytes(32));
+      },
+      inject: [AUDIT_ADMIN_MODULE_OPTIONS],
+    },
+  ],
+  exports: [AdminAuthService, AdminAuthGuard, EventQueryService, ReadinessService, AUDIT_CURSOR_CODEC, AUDIT_ADMIN_MODULE_OPTIONS],
+})
+export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(BodyLimitMiddleware).forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
+  }
+}

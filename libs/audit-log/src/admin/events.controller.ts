@@ -1,0 +1,156 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ActionCatalog } from '../catalog/action-catalog';
+import { AuditEventInput } from '../event/audit-event.interface';
+import { AuditValidationError } from '../exceptions/audit-validation.exception';
+import { AuditWriteError } from '../exceptions/audit-write.exception';
+import { CursorCodec, InvalidCursorError } from '../query/cursor';
+import { EventListQueryDto } from '../query/event-filters';
+import { EventQueryService } from '../query/event-query.service';
+import { AuditService } from '../recording/audit.service';
+import { AdminAuthGuard } from './admin-auth.guard';
+import { RequirePermission } from './admin-permission.decorator';
+import { apiError, ApiExceptionFilter, invalidField, invalidParameter } from './api-error';
+import { apiBase, eventResource } from './event-resource';
+import { toEventFilters } from './filters';
+import { IdempotencyService } from './idempotency.service';
+import { IngestEventDto } from './ingest-event.dto';
+import { validateDto } from './validate-dto';
+import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
+import { Inject } from '@nestjs/common';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The events routes of API.md section 5. */
+@Controller('admin/v1/orgs/:orgId')
+@UseGuards(AdminAuthGuard)
+@UseFilters(ApiExceptionFilter)
+export class EventsController {
+  constructor(
+    private readonly query: EventQueryService,
+    private readonly catalog: ActionCatalog,
+    private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
+    @Inject(AUDIT_CURSOR_CODEC) private readonly cursors: CursorCodec,
+  ) {}
+
+  @Get('events')
+  @RequirePermission('read')
+  async list(@Param('orgId') orgId: string, @Query() raw: Record<string, unknown>, @Req() req: Request) {
+    const dto = validateDto(EventListQueryDto, raw, 'parameter');
+    const filters = toEventFilters(dto, this.catalog, 'parameter');
+    const limit = dto.limit === undefined ? 100 : Number(dto.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw invalidParameter('limit', 'must be a whole number from 1 to 1000');
+    }
+    let after;
+    if (dto.cursor !== undefined) {
+      try {
+        after = this.cursors.decode(dto.cursor, orgId, filters);
+      } catch (err) {
+        if (err instanceof InvalidCursorError) throw invalidParameter('cursor', err.message);
+        throw err;
+      }
+    }
+    const page = await this.query.page(orgId, filters, limit, after);
+    const base = apiBase(req);
+    const next = page.next ? this.cursors.encode(orgId, filters, page.next) : null;
+    const self = req.originalUrl;
+    const links: Record<string, string> = { self };
+    if (next) {
+      const url = new URL(self, 'http://x');
+      url.searchParams.set('cursor', next);
+      links.next = url.pathname + url.search;
+    }
+    return {
+      data: page.events.map((e) => eventResource(e, this.catalog, base)),
+      meta: { next, page_size: limit },
+      links,
+    };
+  }
+
+  @Get('events/:eventId')
+  @RequirePermission('read')
+  async one(@Param('orgId') orgId: string, @Param('eventId') eventId: string, @Req() req: Request) {
+    const event = await this.query.get(orgId, eventId);
+    if (!event) throw apiError(404, `No event ${eventId} in this organization`);
+    return { data: eventResource(event, this.catalog, apiBase(req)) };
+  }
+
+  @Get('event-actions')
+  @RequirePermission('read')
+  actions() {
+    return {
+      data: this.catalog.listActions().map((a) => ({
+        id: a.id,
+        type: 'event-actions',
+        attributes: {
+          displayName: a.displayName,
+          category: a.category,
+          groupDisplayName: this.catalog.getCategory(a.category)?.displayName ?? a.category,
+        },
+      })),
+    };
+  }
+
+  @Post('events')
+  @HttpCode(201)
+  @RequirePermission('write')
+  async ingest(
+    @Param('orgId') orgId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    validateDto(IngestEventDto, body, 'pointer');
+    const raw = body as Record<string, unknown>;
+    let prepared;
+    try {
+      prepared = this.audit.prepare({ ...(raw as unknown as AuditEventInput), orgId });
+    } catch (err) {
+      if (err instanceof AuditValidationError) {
+        const pointer = '/' + err.field.replace(/\[(\d+)\]/g, '.$1').replace(/\./g, '/');
+        throw err.code === 'unknown_action'
+          ? invalidField(pointer, err.detail, 422, 'unknown_action')
+          : invalidField(pointer, err.detail);
+      }
+      throw err;
+    }
+    if (raw.category !== undefined && raw.category !== prepared.category) {
+      throw invalidField('/category', `must be "${prepared.category}" for action ${prepared.action} (or left out)`);
+    }
+    const base = apiBase(req);
+    if (key !== undefined) {
+      if (!IDEMPOTENCY_KEY.test(key)) {
+        throw apiError(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+      }
+      const claim = await this.idempotency.claim(orgId, key, this.idempotency.bodyHash(raw), prepared.id, Date.now());
+      if (!claim.claimed) {
+        if (!claim.sameBody) throw apiError(409, 'This Idempotency-Key was used with another body');
+        const first = await this.waitForEvent(orgId, claim.eventId);
+        if (!first) throw apiError(409, 'A request with this Idempotency-Key is still in progress; retry shortly');
+        res.status(200);
+        return { data: eventResource(first, this.catalog, base) };
+      }
+    }
+    try {
+      const event = await this.audit.recordPrepared(prepared);
+      return { data: eventResource(event, this.catalog, base) };
+    } catch (err) {
+      if (key !== undefined) await this.idempotency.release(orgId, key, prepared.id).catch(() => undefined);
+      if (err instanceof AuditWriteError) throw apiError(503, 'The event could not be stored; retry with the same Idempotency-Key');
+      throw err;
+    }
+  }
+
+  private async waitForEvent(orgId: string, id: string) {
+    // The first request may still be committing; its event appears within one group commit.
+    for (let i = 0; i < 50; i++) {
+      const event = await this.query.get(orgId, id);
+      if (event) return event;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  }
+}

@@ -1,0 +1,60 @@
+import { Type } from 'class-transformer';
+import {
+  Equals,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+class PartyDto {
+  @IsString() id!: string;
+  @IsOptional() @IsString() type?: string;
+  @IsOptional() @IsString() name?: string;
+  @IsOptional() @IsString() email?: string;
+}
+
+class SiteDto {
+  @IsString() id!: string;
+  @IsOptional() @IsString() name?: string;
+}
+
+class LocationDto {
+  @IsOptional() @IsString() ip?: string;
+  @IsOptional() @IsString() userAgent?: string;
+}
+
+/**
+ * The body of POST events: the event of API.md section 4 without id, seq and orgId. Shapes are
+ * checked here; limits, the catalog and redaction by the same normalizer every path uses.
+ */
+export class IngestEventDto {
+  @IsString() action!: string;
+
+  @IsObject() @ValidateNested() @Type(() => PartyDto) actor!: PartyDto;
+
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => PartyDto) targets?: PartyDto[];
+
+  @IsOptional() @ValidateIf((_o, v) => v !== null) @IsObject() @ValidateNested() @Type(() => SiteDto)
+  site?: SiteDto | null;
+
+  @IsOptional() @ValidateIf((_o, v) => v !== null) @IsString() product?: string | null;
+
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => LocationDto) location?: LocationDto;
+
+  @IsOptional() @IsIn(['success', 'failure']) outcome?: 'success' | 'failure';
+
+  @IsOptional() @IsObject() metadata?: Record<string, unknown>;
+
+  @IsOptional() @IsString() time?: string;
+
+  // A category is derived from the action; one sent must agree, anything else is refused.
+  @IsOptional() @IsString() category?: string;
+
+  @IsOptional() @Equals(undefined, { message: 'is assigned by the server' }) id?: never;
+  @IsOptional() @Equals(undefined, { message: 'is assigned by the server' }) seq?: never;
+  @IsOptional() @Equals(undefined, { message: 'comes from the URL' }) orgId?: never;
+}

@@ -1,0 +1,118 @@
+import { createRemoteJWKSet, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AuditPrincipal } from './audit-principal.interface';
+
+/** How bearer tokens are checked. */
+export interface JwtAuthOptions {
+  /** HS256 shared secret (`AUDITKIT_JWT_SECRET`). */
+  secret?: string;
+  /** A JWKS URL for asymmetric tokens (RS256, ES256, EdDSA). */
+  jwksUrl?: string;
+  /** Required `iss`, when set. */
+  issuer?: string;
+  /** Required `aud`, when set. */
+  audience?: string;
+  /** Clock skew allowed on `exp` / `nbf`. @default 5 */
+  clockToleranceSec?: number;
+}
+
+/** Why a token was refused; the message is safe to return to the client. */
+export class InvalidTokenError extends Error {}
+
+const ORG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Verifies bearer tokens into principals. `alg: none` and unlisted algorithms are refused. */
+export class JwtVerifier {
+  private readonly secret?: Uint8Array;
+  private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(private readonly options: JwtAuthOptions) {
+    if (!options.secret && !options.jwksUrl) throw new Error('JWT auth needs a secret or a JWKS URL');
+    if (options.secret) this.secret = new TextEncoder().encode(options.secret);
+    if (options.jwksUrl) this.jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+  }
+
+  async verify(token: string): Promise<AuditPrincipal> {
+    if (token.length > 8192) throw new InvalidTokenError('The token is too long');
+    const common = {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockTolerance: this.options.clockToleranceSec ?? 5,
+      requiredClaims: ['sub', 'exp'],
+    };
+    let payload: JWTPayload;
+    try {
+      const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+      const hs = header?.alg === 'HS256';
+      if (hs && this.secret) {
+        payload = (await jwtVerify(token, this.secret, { ...common, algorithms: ['HS256'] })).payload;
+      } else if (!hs && this.jwks) {
+        payload = (
+          await jwtVerify(token, this.jwks, { ...common, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] })
+        ).payload;
+      } else {
+        throw new InvalidTokenError('The token is signed with an algorithm this server does not accept');
+      }
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw err;
+      const code = (err as { code?: string }).code;
+      throw new InvalidTokenError(
+        code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : 'The token is not valid',
+      );
+    }
+    return principalFromClaims(payload);
+  }
+}
+
+/** Checks the shape of the claims of API.md section 3. */
+export function principalFromClaims(claims: Record<string, unknown>): AuditPrincipal {
+  const { sub, name, email, orgs, scope } = claims;
+  if (typeof sub !== 'string' || !sub) throw new InvalidTokenError('The token has no subject');
+  const roles: Record<string, string[]> = {};
+  if (orgs !== undefined) {
+    if (!orgs || typeof orgs !== 'object' || Array.isArray(orgs)) {
+      throw new InvalidTokenError('The token\'s "orgs" claim must map org ids to role lists');
+    }
+    for (const [org, list] of Object.entries(orgs)) {
+      if (!ORG_KEY.test(org) || !Array.isArray(list) || !list.every((r) => typeof r === 'string')) {
+        throw new InvalidTokenError('The token\'s "orgs" claim must map org ids to role lists');
+      }
+      roles[org] = list;
+    }
+  }
+  return {
+    sub,
+    name: typeof name === 'string' ? name : undefined,
+    email: typeof email === 'string' ? email : undefined,
+    orgs: roles,
+    scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
+  };
+}
+
+/** What `signAuditToken` puts in a token. */
+export interface AuditTokenClaims {
+  sub: string;
+  name?: string;
+  email?: string;
+  orgs: Record<string, string[]>;
+  scope?: string;
+}
+
+/** Signs an HS256 token (for the CLI's `token` command, tests and scripts). */
+export async function signAuditToken(
+  claims: AuditTokenClaims,
+  secret: string,
+  ttlSeconds: number,
+  now: Date = new Date(),
+): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  const payload: Record<string, unknown> = { orgs: claims.orgs };
+  if (claims.name) payload.name = claims.name;
+  if (claims.email) payload.email = claims.email;
+  if (claims.scope) payload.scope = claims.scope;
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,104 @@
+import { Transform } from 'class-transformer';
+import { IsArray, IsIP, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+/** The filters of GET events and of an export, parsed and checked. */
+export interface EventFilters {
+  /** Exact term, normalized (NFC, trimmed, lower case). */
+  q?: string;
+  /** Inclusive bounds, epoch ms. */
+  from?: number;
+  to?: number;
+  actions?: string[];
+  category?: string;
+  actor?: string;
+  ip?: string;
+  product?: string;
+}
+
+const DATE = /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)$/;
+const dateMessage = 'must be epoch milliseconds or an ISO 8601 date-time';
+
+// A repeated parameter arrives as an array, a comma list as one string; both mean a list.
+const toList = ({ value }: { value: unknown }) =>
+  value === undefined
+    ? undefined
+    : ([] as unknown[])
+        .concat(value)
+        .flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
+        .map((v) => (typeof v === 'string' ? v.trim() : v))
+        .filter((v) => v !== '');
+
+/** The raw filters as they arrive in a query string or an export's JSON body. */
+export class EventFiltersDto {
+  @IsOptional()
+  @IsString({ message: 'must be a single string' })
+  @MaxLength(1024, { message: 'must be at most 1024 characters' })
+  @Matches(/^[^\u0000]*$/, { message: 'must not contain NUL characters' })
+  q?: string;
+
+  @IsOptional()
+  @IsString({ message: dateMessage })
+  @Matches(DATE, { message: dateMessage })
+  from?: string;
+
+  @IsOptional()
+  @IsString({ message: dateMessage })
+  @Matches(DATE, { message: dateMessage })
+  to?: string;
+
+  @IsOptional()
+  @Transform(toList)
+  @IsArray({ message: 'must be an action id or a list of them' })
+  @IsString({ each: true, message: 'must hold action ids' })
+  @MaxLength(128, { each: true, message: 'must hold action ids' })
+  action?: string[];
+
+  @IsOptional()
+  @IsString({ message: 'must be a single string' })
+  @MaxLength(128)
+  category?: string;
+
+  @IsOptional()
+  @IsString({ message: 'must be a single string' })
+  @MaxLength(255)
+  actor?: string;
+
+  @IsOptional()
+  @IsString({ message: 'must be a single string' })
+  @IsIP(undefined, { message: 'must be an IPv4 or IPv6 address' })
+  ip?: string;
+
+  @IsOptional()
+  @IsString({ message: 'must be a single string' })
+  @MaxLength(64)
+  product?: string;
+}
+
+/** GET events: the filters plus paging. */
+export class EventListQueryDto extends EventFiltersDto {
+  @IsOptional()
+  @IsString({ message: 'must be a whole number from 1 to 1000' })
+  @Matches(/^\d{1,4}$/, { message: 'must be a whole number from 1 to 1000' })
+  limit?: string;
+
+  @IsOptional()
+  @IsString({ message: 'must be the meta.next value of a previous page' })
+  @MaxLength(1024, { message: 'must be the meta.next value of a previous page' })
+  cursor?: string;
+}
+
+/** Parses `from`/`to`: epoch milliseconds or ISO 8601; a date alone is midnight UTC. */
+export function parseInstant(value: string): number | undefined {
+  if (/^\d+$/.test(value)) {
+    const ms = Number(value);
+    return Number.isSafeInteger(ms) ? ms : undefined;
+  }
+  const iso = value.length === 10 ? `${value}T00:00:00Z` : /T\d{2}:\d{2}(:[\d.]+)?$/.test(value) ? `${value}Z` : value;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse rolls 2026-02-31 over into March; a date that does not exist is an error.
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number);
+  const check = new Date(Date.UTC(y, m - 1, d));
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) return undefined;
+  return ms;
+}
