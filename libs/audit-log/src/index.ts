@@ -49,3 +49,10 @@ export type { AuditPrincipal } from './auth/audit-principal.interface';
 export { ORG_ADMIN_ROLE, EVENTS_WRITE_SCOPE } from './auth/audit-principal.interface';
 export { JwtVerifier, signAuditToken, InvalidTokenError } from './auth/jwt';
 export type { JwtAuthOptions, AuditTokenClaims } from './auth/jwt';
+
+export { AuditRetentionModule } from './retention/audit-retention.module';
+export type { AuditRetentionModuleOptions } from './retention/retention-options.interface';
+export { RetentionService } from './retention/retention.service';
+export type { PurgeResult } from './retention/retention.service';
+export { verifyEventChain } from './store/chain-verifier';
+export type { ChainVerification } from './store/chain-verifier';

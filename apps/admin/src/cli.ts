@@ -1,0 +1,201 @@
+import 'reflect-metadata';
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import {
+  AuditLogModule,
+  AuditRetentionModule,
+  AuditService,
+  auditDataSourceOptions,
+  RetentionService,
+  runAuditLogMigrations,
+  signAuditToken,
+  verifyEventChain,
+} from '@auditkit/nestjs';
+import { ConfigError, loadConfig } from './config';
+import { demoEvents } from './seed-events';
+
+const USAGE = `Usage: npm run auditkit -- <command> [options]
+
+Commands:
+  migrate                                   apply the schema migrations
+  token --org <id> --role <role> [--sub u-1 --name "Jane Doe" --email jane@acme.test]
+        [--scope events:write] [--ttl 1h]   print a signed token
+  seed --org <id> --events <N> [--days 200] record demo activity in all five categories
+  purge [--dry-run] [--now <ISO time>]      run the retention purge once
+  verify --org <id>                         check the org's event chain
+
+Configured by the environment: DATABASE_URL, AUDITKIT_JWT_SECRET, AUDITKIT_RETENTION_DAYS (see README).`;
+
+class UsageError extends Error {}
+
+const ORG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function need(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function org(value: string | undefined): string {
+  const id = need(value, '--org');
+  if (!ORG.test(id)) throw new UsageError('--org may hold only letters, digits, ".", "_" and "-" (at most 64)');
+  return id;
+}
+
+function ttlSeconds(value: string): number {
+  const m = /^(\d+)([smhd])$/.exec(value);
+  if (!m || Number(m[1]) === 0) throw new UsageError('--ttl must look like 30m, 1h or 7d');
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+function positive(value: string | undefined, flag: string, max: number): number {
+  const raw = need(value, flag);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}`);
+  return Number(raw);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  const parse = (options: ParseArgsConfig['options']) => {
+    try {
+      return parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  };
+  switch (command) {
+    case 'migrate': {
+      parse({});
+      const ds = await new DataSource(auditDataSourceOptions(config.databaseUrl)).initialize();
+      try {
+        const applied = await runAuditLogMigrations(ds);
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Schema is up to date');
+      } finally {
+        await ds.destroy();
+      }
+      return 0;
+    }
+    case 'token': {
+      const v = parse({
+        org: { type: 'string' },
+        role: { type: 'string' },
+        sub: { type: 'string' },
+        name: { type: 'string' },
+        email: { type: 'string' },
+        scope: { type: 'string' },
+        ttl: { type: 'string' },
+      });
+      const orgId = org(v.org as string);
+      const role = need(v.role as string, '--role');
+      if (!/^[a-z][a-z0-9-]{0,63}$/.test(role)) throw new UsageError('--role must look like org-admin or site-admin');
+      if (v.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(v.email as string)) throw new UsageError('--email is not an e-mail address');
+      if (v.scope !== undefined && !/^[a-z:_ -]+$/.test(v.scope as string)) throw new UsageError('--scope must be space-separated scopes like events:write');
+      const token = await signAuditToken(
+        {
+          sub: (v.sub as string) ?? 'u-cli',
+          name: v.name as string | undefined,
+          email: v.email as string | undefined,
+          orgs: { [orgId]: [role] },
+          scope: v.scope as string | undefined,
+        },
+        config.jwtSecret!,
+        ttlSeconds((v.ttl as string) ?? '1h'),
+      );
+      console.log(token);
+      return 0;
+    }
+    case 'seed': {
+      const v = parse({ org: { type: 'string' }, events: { type: 'string' }, days: { type: 'string' } });
+      const orgId = org(v.org as string);
+      const count = positive(v.events as string, '--events', 10_000_000);
+      const days = v.days === undefined ? 200 : positive(v.days as string, '--days', 36500);
+      const context = await NestFactory.createApplicationContext(
+        AuditLogModule.forRoot({ databaseUrl: config.databaseUrl, globalInterceptor: false }),
+        { logger: ['error', 'warn'] },
+      );
+      try {
+        const audit = context.get(AuditService);
+        let pending: Promise<unknown>[] = [];
+        let done = 0;
+        for (const event of demoEvents(orgId, count, days, Date.now(), Date.now() % 100000)) {
+          pending.push(audit.record(event));
+          // Enough in flight to fill the writer's batches, without holding N promises.
+          if (pending.length >= 2000) {
+            await Promise.all(pending);
+            done += pending.length;
+            pending = [];
+          }
+        }
+        await Promise.all(pending);
+        done += pending.length;
+        console.log(`Recorded ${done} events for ${orgId} over ${days} days`);
+      } finally {
+        await context.close();
+      }
+      return 0;
+    }
+    case 'purge': {
+      const v = parse({ 'dry-run': { type: 'boolean' }, now: { type: 'string' } });
+      let now: Date | undefined;
+      if (v.now !== undefined) {
+        now = new Date(v.now as string);
+        if (Number.isNaN(now.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(v.now as string)) throw new UsageError('--now must be an ISO 8601 time');
+      }
+      const context = await NestFactory.createApplicationContext(
+        {
+          module: class PurgeModule {},
+          imports: [
+            AuditLogModule.forRoot({ isGlobal: true, databaseUrl: config.databaseUrl, globalInterceptor: false }),
+            AuditRetentionModule.forRoot({ retentionDays: config.retentionDays, schedule: false }),
+          ],
+        },
+        { logger: ['error', 'warn'] },
+      );
+      try {
+        const results = await context.get(RetentionService).purge({ now, dryRun: v['dry-run'] === true });
+        const verb = v['dry-run'] ? 'would remove' : 'removed';
+        if (!results.length) console.log(`Nothing older than ${config.retentionDays} days`);
+        for (const r of results) console.log(`${r.orgId}: ${verb} ${r.events} events (${r.terms} search terms)`);
+      } finally {
+        await context.close();
+      }
+      return 0;
+    }
+    case 'verify': {
+      const v = parse({ org: { type: 'string' } });
+      const orgId = org(v.org as string);
+      const ds = await new DataSource(auditDataSourceOptions(config.databaseUrl)).initialize();
+      try {
+        const result = await verifyEventChain(ds, orgId);
+        if (result.ok) {
+          console.log(`${orgId}: intact, ${result.checked} events${result.firstSeq && result.firstSeq > 1 ? ` (from seq ${result.firstSeq}; older ones purged by retention)` : ''}`);
+          return 0;
+        }
+        console.error(`${orgId}: BROKEN at seq ${result.firstBadSeq}: ${result.reason}`);
+        return 3;
+      } finally {
+        await ds.destroy();
+      }
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      console.error(`auditkit: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`auditkit: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** The admin app's configuration: API.md section 2, read from the environment in one place. */
+export interface AdminConfig {
+  port: number;
+  databaseUrl: string;
+  redisUrl?: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  publicUrl: string;
+  jwtSecret?: string;
+  jwksUrl?: string;
+  retentionDays: number;
+  exportMaxRows: number;
+  exportLinkTtlHours: number;
+  /** Serve HTTP in this process. */
+  http: boolean;
+  /** Process export jobs in this process. */
+  worker: boolean;
+  /** Run the retention schedule in this process. */
+  scheduler: boolean;
+  dataDir: string;
+  production: boolean;
+}
+
+/** A configuration error: one line naming the variable. */
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}`);
+  }
+  return raw;
+}
+
+/**
+ * Reads and checks the environment. In development a missing AUDITKIT_JWT_SECRET is made once
+ * and kept in ./data/jwt-secret, so tokens minted by the CLI keep working across restarts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
+  const production = env.NODE_ENV === 'production';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const dataDir = resolve(env.AUDITKIT_DATA_DIR || './data');
+  const databaseUrl = env.DATABASE_URL || `sqlite:${dataDir}/auditkit.db`;
+  if (!/^(mysql|mariadb):\/\/|^sqlite:/i.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be mysql://user:pass@host:3306/db or sqlite:PATH');
+  }
+  if (/^(mysql|mariadb):/i.test(databaseUrl)) url(env, 'DATABASE_URL', ['mysql:', 'mariadb:']);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const jwksUrl = url(env, 'AUDITKIT_JWKS_URL', ['http:', 'https:']);
+  let jwtSecret = env.AUDITKIT_JWT_SECRET || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('AUDITKIT_JWT_SECRET must be at least 32 characters');
+  }
+  if (!jwtSecret && production) {
+    throw new ConfigError('AUDITKIT_JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (!jwtSecret) jwtSecret = devSecret(dataDir);
+  return {
+    port,
+    databaseUrl,
+    redisUrl,
+    smtpUrl,
+    mailFrom: env.MAIL_FROM || 'AuditKit <no-reply@localhost>',
+    publicUrl,
+    jwtSecret,
+    jwksUrl,
+    retentionDays: int(env, 'AUDITKIT_RETENTION_DAYS', 180, 1, 36500),
+    exportMaxRows: int(env, 'AUDITKIT_EXPORT_MAX_ROWS', 10000, 1, 10_000_000),
+    exportLinkTtlHours: int(env, 'AUDITKIT_EXPORT_LINK_TTL_HOURS', 24, 1, 24 * 365),
+    http: flag(env, 'AUDITKIT_HTTP', true),
+    worker: flag(env, 'AUDITKIT_WORKER', true),
+    scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),
+    dataDir,
+    production,
+  };
+}
+
+function devSecret(dataDir: string): string {
+  const file = `${dataDir}/jwt-secret`;
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (err) {
+    // Another process made it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
+}
