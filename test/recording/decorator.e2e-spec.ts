@@ -98,14 +98,19 @@ describe.each(DATABASES)('@Audit decorator on %s', (kind) => {
     const server = app.getHttpServer();
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        request(server).post('/orgs/acme/groups/g-1/members').send({ userId: `u-${i}`, userName: `User ${i}` }),
+        request(server)
+          .post('/orgs/acme/groups/g-1/members')
+          .send({ userId: `u-${i}`, userName: `User ${i}` }),
       ),
     );
     expect(responses.every((r) => r.status === 201)).toBe(true);
     const rows = await events();
     expect(rows).toHaveLength(before + 200);
     expect(rows.map((r: any) => Number(r.seq))).toEqual(rows.map((_: unknown, i: number) => i + 1));
-    const users = rows.slice(before).map((r: any) => JSON.parse(r.targets)[0].id).sort();
+    const users = rows
+      .slice(before)
+      .map((r: any) => JSON.parse(r.targets)[0].id)
+      .sort();
     expect(new Set(users).size).toBe(200);
   });
 });

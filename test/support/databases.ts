@@ -34,7 +34,9 @@ export async function createTestDatabase(kind: 'mariadb' | 'sqlite'): Promise<Te
     user: decodeURIComponent(server.username || 'root'),
     password: decodeURIComponent(server.password),
   }).catch((err: Error) => {
-    throw new Error(`MariaDB at ${server.host} does not answer (${err.message}); start it, see README "Tests"`);
+    throw new Error(
+      `MariaDB at ${server.host} does not answer (${err.message}); start it, see README "Tests"`,
+    );
   });
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();

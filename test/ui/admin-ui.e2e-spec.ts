@@ -25,7 +25,10 @@ describe('admin web UI in Chromium', () => {
       AUDITKIT_DATA_DIR: join(db.url.slice('sqlite:'.length), '..'),
       AUDITKIT_SCHEDULER: 'false',
     });
-    app = await NestFactory.create(AdminAppModule.forConfig(config), { bodyParser: false, logger: ['error'] });
+    app = await NestFactory.create(AdminAppModule.forConfig(config), {
+      bodyParser: false,
+      logger: ['error'],
+    });
     app.useGlobalFilters(new ApiExceptionFilter());
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -40,7 +43,12 @@ describe('admin web UI in Chromium', () => {
         targets:
           i % 2
             ? [
-                { id: `u-${i}`, type: 'user', name: i === 29 ? '=HYPERLINK("http://x","<b>click</b>")' : `User ${i}`, email: `u${i}@acme.test` },
+                {
+                  id: `u-${i}`,
+                  type: 'user',
+                  name: i === 29 ? '=HYPERLINK("http://x","<b>click</b>")' : `User ${i}`,
+                  email: `u${i}@acme.test`,
+                },
                 { id: 'g-1', type: 'group', name: 'jira-admins' },
               ]
             : [{ id: `g-${i}`, type: 'group', name: `group-${i}` }],
@@ -50,7 +58,12 @@ describe('admin web UI in Chromium', () => {
         time: now - (30 - i) * 3600_000,
       });
     }
-    await audit.record({ orgId: 'acme', action: 'policy_created', actor: { id: 'u-2', type: 'user', name: 'Bob Li' }, targets: [{ id: 'p-1', type: 'policy', name: 'Two-step' }] });
+    await audit.record({
+      orgId: 'acme',
+      action: 'policy_created',
+      actor: { id: 'u-2', type: 'user', name: 'Bob Li' },
+      targets: [{ id: 'p-1', type: 'policy', name: 'Two-step' }],
+    });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -65,7 +78,11 @@ describe('admin web UI in Chromium', () => {
   });
 
   async function signedIn(orgs: Record<string, string[]>): Promise<Page> {
-    const token = await signAuditToken({ sub: 'u-1', name: 'Jane Doe', email: 'jane@acme.test', orgs }, SECRET, 600);
+    const token = await signAuditToken(
+      { sub: 'u-1', name: 'Jane Doe', email: 'jane@acme.test', orgs },
+      SECRET,
+      600,
+    );
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${base}/#token=${token}`);
     return page;
@@ -88,8 +105,13 @@ describe('admin web UI in Chromium', () => {
     const page = await signedIn({ acme: ['org-admin'] });
     await page.getByLabel('Search').fill('user 3');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('table tbody tr.event-row, table tbody tr[data-id]').length === 1);
-    await expect(page.locator('table tbody').textContent()).resolves.toContain('Jane Doe added User 3 to jira-admins');
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('table tbody tr.event-row, table tbody tr[data-id]').length === 1,
+    );
+    await expect(page.locator('table tbody').textContent()).resolves.toContain(
+      'Jane Doe added User 3 to jira-admins',
+    );
 
     await page.getByLabel('Search').fill('');
     await page.getByLabel('Activity').selectOption('policy_created');

@@ -14,7 +14,10 @@ export class AdminAppModule {
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,
         }),
-        AuditRetentionModule.forRoot({ retentionDays: config.retentionDays, schedule: config.scheduler }),
+        AuditRetentionModule.forRoot({
+          retentionDays: config.retentionDays,
+          schedule: config.scheduler,
+        }),
       ],
     };
   }

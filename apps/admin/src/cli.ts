@@ -38,7 +38,8 @@ function need(value: string | undefined, flag: string): string {
 
 function org(value: string | undefined): string {
   const id = need(value, '--org');
-  if (!ORG.test(id)) throw new UsageError('--org may hold only letters, digits, ".", "_" and "-" (at most 64)');
+  if (!ORG.test(id))
+    throw new UsageError('--org may hold only letters, digits, ".", "_" and "-" (at most 64)');
   return id;
 }
 
@@ -50,7 +51,8 @@ function ttlSeconds(value: string): number {
 
 function positive(value: string | undefined, flag: string, max: number): number {
   const raw = need(value, flag);
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw new UsageError(`${flag} must be a whole number from 1 to ${max}`);
   return Number(raw);
 }
 
@@ -59,7 +61,8 @@ async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
   const parse = (options: ParseArgsConfig['options']) => {
     try {
-      return parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+      return parseArgs({ args: rest, options, strict: true, allowPositionals: false })
+        .values as Record<string, string | boolean | undefined>;
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -88,9 +91,12 @@ async function run(argv: string[]): Promise<number> {
       });
       const orgId = org(v.org as string);
       const role = need(v.role as string, '--role');
-      if (!/^[a-z][a-z0-9-]{0,63}$/.test(role)) throw new UsageError('--role must look like org-admin or site-admin');
-      if (v.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(v.email as string)) throw new UsageError('--email is not an e-mail address');
-      if (v.scope !== undefined && !/^[a-z:_ -]+$/.test(v.scope as string)) throw new UsageError('--scope must be space-separated scopes like events:write');
+      if (!/^[a-z][a-z0-9-]{0,63}$/.test(role))
+        throw new UsageError('--role must look like org-admin or site-admin');
+      if (v.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(v.email as string))
+        throw new UsageError('--email is not an e-mail address');
+      if (v.scope !== undefined && !/^[a-z:_ -]+$/.test(v.scope as string))
+        throw new UsageError('--scope must be space-separated scopes like events:write');
       const token = await signAuditToken(
         {
           sub: (v.sub as string) ?? 'u-cli',
@@ -106,7 +112,11 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'seed': {
-      const v = parse({ org: { type: 'string' }, events: { type: 'string' }, days: { type: 'string' } });
+      const v = parse({
+        org: { type: 'string' },
+        events: { type: 'string' },
+        days: { type: 'string' },
+      });
       const orgId = org(v.org as string);
       const count = positive(v.events as string, '--events', 10_000_000);
       const days = v.days === undefined ? 200 : positive(v.days as string, '--days', 36500);
@@ -140,23 +150,31 @@ async function run(argv: string[]): Promise<number> {
       let now: Date | undefined;
       if (v.now !== undefined) {
         now = new Date(v.now as string);
-        if (Number.isNaN(now.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(v.now as string)) throw new UsageError('--now must be an ISO 8601 time');
+        if (Number.isNaN(now.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(v.now as string))
+          throw new UsageError('--now must be an ISO 8601 time');
       }
       const context = await NestFactory.createApplicationContext(
         {
           module: class PurgeModule {},
           imports: [
-            AuditLogModule.forRoot({ isGlobal: true, databaseUrl: config.databaseUrl, globalInterceptor: false }),
+            AuditLogModule.forRoot({
+              isGlobal: true,
+              databaseUrl: config.databaseUrl,
+              globalInterceptor: false,
+            }),
             AuditRetentionModule.forRoot({ retentionDays: config.retentionDays, schedule: false }),
           ],
         },
         { logger: ['error', 'warn'] },
       );
       try {
-        const results = await context.get(RetentionService).purge({ now, dryRun: v['dry-run'] === true });
+        const results = await context
+          .get(RetentionService)
+          .purge({ now, dryRun: v['dry-run'] === true });
         const verb = v['dry-run'] ? 'would remove' : 'removed';
         if (!results.length) console.log(`Nothing older than ${config.retentionDays} days`);
-        for (const r of results) console.log(`${r.orgId}: ${verb} ${r.events} events (${r.terms} search terms)`);
+        for (const r of results)
+          console.log(`${r.orgId}: ${verb} ${r.events} events (${r.terms} search terms)`);
       } finally {
         await context.close();
       }
@@ -169,7 +187,9 @@ async function run(argv: string[]): Promise<number> {
       try {
         const result = await verifyEventChain(ds, orgId);
         if (result.ok) {
-          console.log(`${orgId}: intact, ${result.checked} events${result.firstSeq && result.firstSeq > 1 ? ` (from seq ${result.firstSeq}; older ones purged by retention)` : ''}`);
+          console.log(
+            `${orgId}: intact, ${result.checked} events${result.firstSeq && result.firstSeq > 1 ? ` (from seq ${result.firstSeq}; older ones purged by retention)` : ''}`,
+          );
           return 0;
         }
         console.error(`${orgId}: BROKEN at seq ${result.firstBadSeq}: ${result.reason}`);

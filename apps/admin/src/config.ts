@@ -75,7 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
   if (/^(mysql|mariadb):/i.test(databaseUrl)) url(env, 'DATABASE_URL', ['mysql:', 'mariadb:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
-  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const publicUrl = (
+    url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`
+  ).replace(/\/+$/, '');
   const jwksUrl = url(env, 'AUDITKIT_JWKS_URL', ['http:', 'https:']);
   let jwtSecret = env.AUDITKIT_JWT_SECRET || undefined;
   if (jwtSecret !== undefined && jwtSecret.length < 32) {

@@ -1,6 +1,9 @@
 import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
-import type { AuditActionDefinition, AuditCategoryDefinition } from './catalog/audit-action.interface';
+import type {
+  AuditActionDefinition,
+  AuditCategoryDefinition,
+} from './catalog/audit-action.interface';
 import type { AuditClock } from './common/clock';
 import type { AuditActor, AuditSite } from './event/audit-event.interface';
 import type { AuditFailurePolicy } from './recording/audit-writer';
@@ -76,10 +79,12 @@ export interface AuditLogModuleOptions {
 }
 
 /** Options with every default filled in, as the services see them. */
-export interface ResolvedAuditLogOptions
-  extends Required<
-    Omit<AuditLogModuleOptions, 'dataSource' | 'databaseUrl' | 'resolveSite' | 'resolveProduct' | 'writer'>
-  > {
+export interface ResolvedAuditLogOptions extends Required<
+  Omit<
+    AuditLogModuleOptions,
+    'dataSource' | 'databaseUrl' | 'resolveSite' | 'resolveProduct' | 'writer'
+  >
+> {
   dataSource?: DataSource;
   databaseUrl?: string;
   resolveSite?: (req: Request) => AuditSite | undefined;

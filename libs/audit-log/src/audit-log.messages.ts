@@ -3,7 +3,12 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-export const writeFailedMessage = (count: number, err: unknown, policy: string, retryInMs?: number) =>
+export const writeFailedMessage = (
+  count: number,
+  err: unknown,
+  policy: string,
+  retryInMs?: number,
+) =>
   policy === 'fail-closed'
     ? `Could not store ${count} audit event(s); their requests fail with 503 (failurePolicy: fail-closed). ${describe(err)}`
     : `Could not store audit events; ${count} kept in the buffer, retrying in ${retryInMs} ms (failurePolicy: fail-open). ${describe(err)}`;

@@ -11,13 +11,16 @@ export const {
   ASYNC_OPTIONS_TYPE: AUDIT_LOG_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<AuditLogModuleOptions>({ moduleName: 'AuditLog' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras({ isGlobal: false }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();
 
 /** The one place defaults are merged. */
 export function resolveAuditLogOptions(options: AuditLogModuleOptions): ResolvedAuditLogOptions {
   if (!options.dataSource && !options.databaseUrl) {
-    throw new Error('AuditLogModule: give options.dataSource (the host\'s) or options.databaseUrl');
+    throw new Error("AuditLogModule: give options.dataSource (the host's) or options.databaseUrl");
   }
   if (options.failurePolicy && !['fail-closed', 'fail-open'].includes(options.failurePolicy)) {
     throw new Error(`AuditLogModule: failurePolicy must be "fail-closed" or "fail-open"`);

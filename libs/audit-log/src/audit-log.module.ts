@@ -40,7 +40,8 @@ const coreProviders: Provider[] = [
   },
   {
     provide: EventStore,
-    useFactory: (ds: DataSource, o: ResolvedAuditLogOptions) => new EventStore(ds, o.tamperEvidence),
+    useFactory: (ds: DataSource, o: ResolvedAuditLogOptions) =>
+      new EventStore(ds, o.tamperEvidence),
     inject: [AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS],
   },
   {
@@ -75,7 +76,14 @@ const coreProviders: Provider[] = [
  */
 @Module({
   providers: coreProviders,
-  exports: [AuditService, ActionCatalog, EventStore, AuditInterceptor, AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS],
+  exports: [
+    AuditService,
+    ActionCatalog,
+    EventStore,
+    AuditInterceptor,
+    AUDIT_DATA_SOURCE,
+    AUDIT_RESOLVED_OPTIONS,
+  ],
 })
 export class AuditLogModule extends AuditLogConfigurableModule implements OnApplicationShutdown {
   constructor(

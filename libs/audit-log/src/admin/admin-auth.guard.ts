@@ -1,7 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AuditPrincipal, EVENTS_WRITE_SCOPE, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
+import {
+  AuditPrincipal,
+  EVENTS_WRITE_SCOPE,
+  ORG_ADMIN_ROLE,
+} from '../auth/audit-principal.interface';
 import { AdminAuthService } from './admin-auth.service';
 import { ADMIN_PERMISSION, AdminPermission } from './admin-permission.decorator';
 import { apiError } from './api-error';
@@ -22,22 +26,30 @@ export class AdminAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const permission = this.reflector.getAllAndOverride<AdminPermission | undefined>(ADMIN_PERMISSION, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const permission = this.reflector.getAllAndOverride<AdminPermission | undefined>(
+      ADMIN_PERMISSION,
+      [context.getHandler(), context.getClass()],
+    );
     if (!permission) return true;
     const req = context.switchToHttp().getRequest<Request>();
     const principal = await this.auth.authenticate(req);
     (req as unknown as Record<string, AuditPrincipal>)[PRINCIPAL_KEY] = principal;
     if (permission === 'session') return true;
     const orgId = String(req.params.orgId ?? '');
-    const roles = Object.prototype.hasOwnProperty.call(principal.orgs, orgId) ? principal.orgs[orgId] : [];
+    const roles = Object.prototype.hasOwnProperty.call(principal.orgs, orgId)
+      ? principal.orgs[orgId]
+      : [];
     if (permission === 'read' && !roles.includes(ORG_ADMIN_ROLE)) {
       throw apiError(403, `Only org admins of "${orgId}" can read its audit log`);
     }
-    if (permission === 'write' && (!roles.length || !principal.scopes.includes(EVENTS_WRITE_SCOPE))) {
-      throw apiError(403, `Recording events for "${orgId}" needs the ${EVENTS_WRITE_SCOPE} scope and a role in the org`);
+    if (
+      permission === 'write' &&
+      (!roles.length || !principal.scopes.includes(EVENTS_WRITE_SCOPE))
+    ) {
+      throw apiError(
+        403,
+        `Recording events for "${orgId}" needs the ${EVENTS_WRITE_SCOPE} scope and a role in the org`,
+      );
     }
     return true;
   }

@@ -34,9 +34,13 @@ export function readCookies(req: Request): Record<string, string> {
 export class AdminAuthService {
   readonly verifier?: JwtVerifier;
 
-  constructor(@Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions) {
+  constructor(
+    @Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions,
+  ) {
     if (!options.jwt && !options.resolvePrincipal) {
-      throw new Error('AuditAdminModule: give options.jwt (standalone) or options.resolvePrincipal (host mode)');
+      throw new Error(
+        'AuditAdminModule: give options.jwt (standalone) or options.resolvePrincipal (host mode)',
+      );
     }
     if (options.jwt) this.verifier = new JwtVerifier(options.jwt);
   }
@@ -63,10 +67,15 @@ export class AdminAuthService {
     if (!session) throw unauthorized('A bearer token or a session is required');
     const principal = await this.verify(session);
     if (!SAFE_METHODS.has(req.method)) {
-      const sent = String(req.headers[CSRF_HEADER] ?? '');
-      const expected = cookies[CSRF_COOKIE] ?? '';
-      if (!expected || sent.length !== expected.length || !timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
-        throw apiError(403, 'Missing or wrong X-CSRF-Token header for a cookie-authenticated request', 'csrf_failed');
+      // As bytes: equal lengths in characters may differ in UTF-8 (timingSafeEqual throws).
+      const sent = Buffer.from(String(req.headers[CSRF_HEADER] ?? ''));
+      const expected = Buffer.from(cookies[CSRF_COOKIE] ?? '');
+      if (!expected.length || sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+        throw apiError(
+          403,
+          'Missing or wrong X-CSRF-Token header for a cookie-authenticated request',
+          'csrf_failed',
+        );
       }
     }
     return principal;

@@ -8,4 +8,5 @@ export const ADMIN_PERMISSION = 'auditkit:admin-permission';
  */
 export type AdminPermission = 'read' | 'write' | 'session';
 
-export const RequirePermission = (permission: AdminPermission) => SetMetadata(ADMIN_PERMISSION, permission);
+export const RequirePermission = (permission: AdminPermission) =>
+  SetMetadata(ADMIN_PERMISSION, permission);

@@ -46,22 +46,41 @@ const TITLES: Record<number, [string, string]> = {
 /** 400 for one bad query parameter. */
 export function invalidParameter(parameter: string, detail: string): ApiException {
   return new ApiException(400, [
-    { status: '400', code: 'invalid_parameter', title: 'Invalid parameter', detail: `${parameter} ${detail}`, source: { parameter } },
+    {
+      status: '400',
+      code: 'invalid_parameter',
+      title: 'Invalid parameter',
+      detail: `${parameter} ${detail}`,
+      source: { parameter },
+    },
   ]);
 }
 
 /** 400 (or another status) for one bad field of a JSON body, named by a JSON pointer. */
-export function invalidField(pointer: string, detail: string, status = 400, code = 'invalid_field'): ApiException {
+export function invalidField(
+  pointer: string,
+  detail: string,
+  status = 400,
+  code = 'invalid_field',
+): ApiException {
   const field = pointer.replace(/^\//, '').replace(/\//g, '.');
   return new ApiException(status, [
-    { status: String(status), code, title: status === 422 ? 'Unprocessable entity' : 'Invalid field', detail: `${field} ${detail}`, source: { pointer } },
+    {
+      status: String(status),
+      code,
+      title: status === 422 ? 'Unprocessable entity' : 'Invalid field',
+      detail: `${field} ${detail}`,
+      source: { pointer },
+    },
   ]);
 }
 
 /** An error of one status with the default code and title. */
 export function apiError(status: number, detail: string, code?: string): ApiException {
   const [defaultCode, title] = TITLES[status] ?? ['error', 'Error'];
-  return new ApiException(status, [{ status: String(status), code: code ?? defaultCode, title, detail }]);
+  return new ApiException(status, [
+    { status: String(status), code: code ?? defaultCode, title, detail },
+  ]);
 }
 
 /**
@@ -89,7 +108,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         typeof body === 'string'
           ? body
           : Array.isArray((body as { message?: unknown }).message)
-            ? ((body as { message: string[] }).message).join('; ')
+            ? (body as { message: string[] }).message.join('; ')
             : String((body as { message?: unknown }).message ?? exception.message);
       errors = apiError(status, message).errors;
     } else if (isBodyParserError(exception)) {
@@ -103,15 +122,28 @@ export class ApiExceptionFilter implements ExceptionFilter {
       errors = apiError(status, detail).errors;
     } else {
       status = HttpStatus.INTERNAL_SERVER_ERROR;
-      this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-      errors = [{ status: '500', code: 'internal_error', title: 'Internal error', detail: 'Something went wrong on our side.' }];
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
+      errors = [
+        {
+          status: '500',
+          code: 'internal_error',
+          title: 'Internal error',
+          detail: 'Something went wrong on our side.',
+        },
+      ];
     }
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     res.status(status).type('application/json').send(JSON.stringify({ errors }));
   }
 }
 
-function isBodyParserError(e: unknown): e is { status: number; type: string; message: string; limit?: number } {
+function isBodyParserError(
+  e: unknown,
+): e is { status: number; type: string; message: string; limit?: number } {
   const x = e as { status?: unknown; type?: unknown };
-  return typeof x?.status === 'number' && x.status >= 400 && x.status < 500 && typeof x.type === 'string';
+  return (
+    typeof x?.status === 'number' && x.status >= 400 && x.status < 500 && typeof x.type === 'string'
+  );
 }

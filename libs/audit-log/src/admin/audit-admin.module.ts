@@ -6,7 +6,10 @@ import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthService } from './admin-auth.service';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
-import { AUDIT_ADMIN_MODULE_OPTIONS, AuditAdminConfigurableModule } from './audit-admin.module-definition';
+import {
+  AUDIT_ADMIN_MODULE_OPTIONS,
+  AuditAdminConfigurableModule,
+} from './audit-admin.module-definition';
 import { BodyLimitMiddleware } from './body-limit.middleware';
 import { EventsController } from './events.controller';
 import { HealthController } from './health.controller';
@@ -43,10 +46,19 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
   ],
-  exports: [AdminAuthService, AdminAuthGuard, EventQueryService, ReadinessService, AUDIT_CURSOR_CODEC, AUDIT_ADMIN_MODULE_OPTIONS],
+  exports: [
+    AdminAuthService,
+    AdminAuthGuard,
+    EventQueryService,
+    ReadinessService,
+    AUDIT_CURSOR_CODEC,
+    AUDIT_ADMIN_MODULE_OPTIONS,
+  ],
 })
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(BodyLimitMiddleware).forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
+    consumer
+      .apply(BodyLimitMiddleware)
+      .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
   }
 }

@@ -20,7 +20,8 @@ export class BodyLimitMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     const length = Number(req.headers['content-length'] ?? 0);
-    if (length > this.limit) return next(apiError(413, `The body is larger than ${this.limit} bytes`));
+    if (length > this.limit)
+      return next(apiError(413, `The body is larger than ${this.limit} bytes`));
     this.parser(req, res, next);
   }
 }

@@ -27,7 +27,13 @@ export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: s
         return { id: t.id, type: t.type, attributes };
       }),
       container: event.site
-        ? [{ id: event.site.id, type: 'site', attributes: event.site.name === undefined ? {} : { name: event.site.name } }]
+        ? [
+            {
+              id: event.site.id,
+              type: 'site',
+              attributes: event.site.name === undefined ? {} : { name: event.site.name },
+            },
+          ]
         : [],
       product: event.product,
       location: event.location,

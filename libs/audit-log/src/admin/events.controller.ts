@@ -1,4 +1,17 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEventInput } from '../event/audit-event.interface';
@@ -36,7 +49,11 @@ export class EventsController {
 
   @Get('events')
   @RequirePermission('read')
-  async list(@Param('orgId') orgId: string, @Query() raw: Record<string, unknown>, @Req() req: Request) {
+  async list(
+    @Param('orgId') orgId: string,
+    @Query() raw: Record<string, unknown>,
+    @Req() req: Request,
+  ) {
     const dto = validateDto(EventListQueryDto, raw, 'parameter');
     const filters = toEventFilters(dto, this.catalog, 'parameter');
     const limit = dto.limit === undefined ? 100 : Number(dto.limit);
@@ -118,18 +135,31 @@ export class EventsController {
       throw err;
     }
     if (raw.category !== undefined && raw.category !== prepared.category) {
-      throw invalidField('/category', `must be "${prepared.category}" for action ${prepared.action} (or left out)`);
+      throw invalidField(
+        '/category',
+        `must be "${prepared.category}" for action ${prepared.action} (or left out)`,
+      );
     }
     const base = apiBase(req);
     if (key !== undefined) {
       if (!IDEMPOTENCY_KEY.test(key)) {
         throw apiError(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
       }
-      const claim = await this.idempotency.claim(orgId, key, this.idempotency.bodyHash(raw), prepared.id, Date.now());
+      const claim = await this.idempotency.claim(
+        orgId,
+        key,
+        this.idempotency.bodyHash(raw),
+        prepared.id,
+        Date.now(),
+      );
       if (!claim.claimed) {
         if (!claim.sameBody) throw apiError(409, 'This Idempotency-Key was used with another body');
         const first = await this.waitForEvent(orgId, claim.eventId);
-        if (!first) throw apiError(409, 'A request with this Idempotency-Key is still in progress; retry shortly');
+        if (!first)
+          throw apiError(
+            409,
+            'A request with this Idempotency-Key is still in progress; retry shortly',
+          );
         res.status(200);
         return { data: eventResource(first, this.catalog, base) };
       }
@@ -138,8 +168,10 @@ export class EventsController {
       const event = await this.audit.recordPrepared(prepared);
       return { data: eventResource(event, this.catalog, base) };
     } catch (err) {
-      if (key !== undefined) await this.idempotency.release(orgId, key, prepared.id).catch(() => undefined);
-      if (err instanceof AuditWriteError) throw apiError(503, 'The event could not be stored; retry with the same Idempotency-Key');
+      if (key !== undefined)
+        await this.idempotency.release(orgId, key, prepared.id).catch(() => undefined);
+      if (err instanceof AuditWriteError)
+        throw apiError(503, 'The event could not be stored; retry with the same Idempotency-Key');
       throw err;
     }
   }

@@ -7,7 +7,11 @@ import { invalidField, invalidParameter } from './api-error';
  * Turns checked raw filters into query filters: dates parsed, `from` <= `to`, actions and
  * category known to the catalog. `where` says how errors name the field.
  */
-export function toEventFilters(dto: EventFiltersDto, catalog: ActionCatalog, where: 'parameter' | 'pointer'): EventFilters {
+export function toEventFilters(
+  dto: EventFiltersDto,
+  catalog: ActionCatalog,
+  where: 'parameter' | 'pointer',
+): EventFilters {
   const bad = (field: string, detail: string) =>
     where === 'parameter' ? invalidParameter(field, detail) : invalidField(`/${field}`, detail);
   const f: EventFilters = {};
@@ -28,13 +32,20 @@ export function toEventFilters(dto: EventFiltersDto, catalog: ActionCatalog, whe
   }
   if (dto.action?.length) {
     for (const a of dto.action) {
-      if (!catalog.getAction(a)) throw bad('action', `"${a}" is not a known action (see event-actions)`);
+      if (!catalog.getAction(a))
+        throw bad('action', `"${a}" is not a known action (see event-actions)`);
     }
     f.actions = [...new Set(dto.action)];
   }
   if (dto.category !== undefined) {
     if (!catalog.getCategory(dto.category)) {
-      throw bad('category', `must be one of: ${catalog.listCategories().map((c) => c.id).join(', ')}`);
+      throw bad(
+        'category',
+        `must be one of: ${catalog
+          .listCategories()
+          .map((c) => c.id)
+          .join(', ')}`,
+      );
     }
     f.category = dto.category;
   }

@@ -14,7 +14,8 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export type ClaimResult = { claimed: true } | { claimed: false; sameBody: boolean; eventId: string };
+export type ClaimResult =
+  { claimed: true } | { claimed: false; sameBody: boolean; eventId: string };
 
 /** Idempotency keys of POST events: the first request with a key claims it for its event id. */
 @Injectable()
@@ -25,7 +26,13 @@ export class IdempotencyService {
     return createHash('sha256').update(canonicalJson(body)).digest('hex');
   }
 
-  async claim(orgId: string, key: string, bodyHash: string, eventId: string, now: number): Promise<ClaimResult> {
+  async claim(
+    orgId: string,
+    key: string,
+    bodyHash: string,
+    eventId: string,
+    now: number,
+  ): Promise<ClaimResult> {
     try {
       await this.dataSource.query(
         `INSERT INTO ${IDEMPOTENCY_TABLE} (org_id, idem_key, body_hash, event_id, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -45,11 +52,10 @@ export class IdempotencyService {
 
   /** Frees a key whose event could not be stored, so a retry can use it. */
   async release(orgId: string, key: string, eventId: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM ${IDEMPOTENCY_TABLE} WHERE org_id = ? AND idem_key = ? AND event_id = ?`, [
-      orgId,
-      key,
-      eventId,
-    ]);
+    await this.dataSource.query(
+      `DELETE FROM ${IDEMPOTENCY_TABLE} WHERE org_id = ? AND idem_key = ? AND event_id = ?`,
+      [orgId, key, eventId],
+    );
   }
 }
 

@@ -36,9 +36,17 @@ export class IngestEventDto {
 
   @IsObject() @ValidateNested() @Type(() => PartyDto) actor!: PartyDto;
 
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => PartyDto) targets?: PartyDto[];
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => PartyDto)
+  targets?: PartyDto[];
 
-  @IsOptional() @ValidateIf((_o, v) => v !== null) @IsObject() @ValidateNested() @Type(() => SiteDto)
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SiteDto)
   site?: SiteDto | null;
 
   @IsOptional() @ValidateIf((_o, v) => v !== null) @IsString() product?: string | null;

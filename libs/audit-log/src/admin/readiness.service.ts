@@ -20,7 +20,12 @@ export class ReadinessService {
     this.checks.set(name, check);
   }
 
-  async run(timeoutMs = 2000): Promise<{ ready: boolean; checks: Record<string, { status: 'up' | 'down'; error?: string }> }> {
+  async run(
+    timeoutMs = 2000,
+  ): Promise<{
+    ready: boolean;
+    checks: Record<string, { status: 'up' | 'down'; error?: string }>;
+  }> {
     const results: Record<string, { status: 'up' | 'down'; error?: string }> = {};
     await Promise.all(
       [...this.checks].map(async ([name, check]) => {
@@ -29,7 +34,10 @@ export class ReadinessService {
           await Promise.race([
             check(),
             new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+              timer = setTimeout(
+                () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+                timeoutMs,
+              );
             }),
           ]);
           results[name] = { status: 'up' };

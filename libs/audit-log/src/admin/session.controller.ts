@@ -1,4 +1,14 @@
-import { Controller, Delete, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { AuditPrincipal, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
@@ -46,8 +56,20 @@ export class SessionController {
     const claims = JSON.parse(Buffer.from(match[1].split('.')[1], 'base64url').toString('utf8'));
     const maxAge = Math.max(0, claims.exp * 1000 - Date.now());
     const secure = req.secure;
-    res.cookie(SESSION_COOKIE, match[1], { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });
-    res.cookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge });
+    res.cookie(SESSION_COOKIE, match[1], {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure,
+      path: '/',
+      maxAge,
+    });
+    res.cookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), {
+      httpOnly: false,
+      sameSite: 'lax',
+      secure,
+      path: '/',
+      maxAge,
+    });
     return sessionBody(principal);
   }
 

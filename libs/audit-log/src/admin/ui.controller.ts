@@ -26,13 +26,16 @@ function file(name: string): Buffer {
 /** Serves the admin web UI (static; it talks only to the REST API). */
 @Controller()
 export class UiController {
-  constructor(@Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions) {}
+  constructor(
+    @Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions,
+  ) {}
 
   @Get()
   index(@Req() req: Request, @Res() res: Response) {
     const path = (req.originalUrl ?? '/').split('?')[0];
     // Relative URLs in the UI need the trailing slash when mounted under a path.
-    if (!path.endsWith('/')) return res.redirect(301, path + '/' + (req.originalUrl.slice(path.length) || ''));
+    if (!path.endsWith('/'))
+      return res.redirect(301, path + '/' + (req.originalUrl.slice(path.length) || ''));
     this.send(res, 'index.html');
   }
 
@@ -57,7 +60,10 @@ export class UiController {
       return;
     }
     res.setHeader('Content-Type', FILES[name]);
-    res.setHeader('Content-Security-Policy', "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-cache');

@@ -26,7 +26,8 @@ export class JwtVerifier {
   private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(private readonly options: JwtAuthOptions) {
-    if (!options.secret && !options.jwksUrl) throw new Error('JWT auth needs a secret or a JWKS URL');
+    if (!options.secret && !options.jwksUrl)
+      throw new Error('JWT auth needs a secret or a JWKS URL');
     if (options.secret) this.secret = new TextEncoder().encode(options.secret);
     if (options.jwksUrl) this.jwks = createRemoteJWKSet(new URL(options.jwksUrl));
   }
@@ -41,16 +42,24 @@ export class JwtVerifier {
     };
     let payload: JWTPayload;
     try {
-      const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+      const header = JSON.parse(
+        Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
+      );
       const hs = header?.alg === 'HS256';
       if (hs && this.secret) {
-        payload = (await jwtVerify(token, this.secret, { ...common, algorithms: ['HS256'] })).payload;
+        payload = (await jwtVerify(token, this.secret, { ...common, algorithms: ['HS256'] }))
+          .payload;
       } else if (!hs && this.jwks) {
         payload = (
-          await jwtVerify(token, this.jwks, { ...common, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] })
+          await jwtVerify(token, this.jwks, {
+            ...common,
+            algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+          })
         ).payload;
       } else {
-        throw new InvalidTokenError('The token is signed with an algorithm this server does not accept');
+        throw new InvalidTokenError(
+          'The token is signed with an algorithm this server does not accept',
+        );
       }
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;

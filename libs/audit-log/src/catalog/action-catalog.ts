@@ -61,7 +61,9 @@ export class ActionCatalog {
   }
 
   /** The event's sentence, e.g. "Jane Doe added Bob Li to jira-admins". */
-  render(event: Pick<AuditEvent, 'action' | 'actor' | 'targets' | 'site' | 'product' | 'metadata'>): string {
+  render(
+    event: Pick<AuditEvent, 'action' | 'actor' | 'targets' | 'site' | 'product' | 'metadata'>,
+  ): string {
     const def = this.actions.get(event.action);
     if (!def) return `${label(event.actor)} performed ${event.action}`;
     return renderTemplate(def.template, event);

@@ -30,11 +30,15 @@ export interface AuditLocation {
 
 export type AuditOutcome = 'success' | 'failure';
 
+/** The actor as a caller gives it: `type` may be left out. */
+export type AuditActorInput = Omit<AuditActor, 'type'> & { type?: string };
+
 /** What a caller hands to `AuditService.record()`: the event without id, seq and category. */
 export interface AuditEventInput {
   orgId: string;
   action: string;
-  actor: AuditActor;
+  /** `type` defaults to `user`. */
+  actor: AuditActorInput;
   targets?: AuditTarget[];
   site?: AuditSite | null;
   product?: string | null;

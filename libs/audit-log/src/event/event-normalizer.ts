@@ -61,7 +61,11 @@ function text(value: unknown, field: string, max: number, required: boolean): st
   return value;
 }
 
-function party<T extends AuditActor | AuditTarget>(value: unknown, field: string, defaultType?: string): T {
+function party<T extends AuditActor | AuditTarget>(
+  value: unknown,
+  field: string,
+  defaultType?: string,
+): T {
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail(field, 'must be an object');
   const v = value as Record<string, unknown>;
   const out: AuditTarget = {
@@ -80,8 +84,10 @@ function time(value: AuditEventInput['time'], now: number): number {
   let ms: number;
   if (value instanceof Date) ms = value.getTime();
   else if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) ms = Date.parse(value);
-  else fail('time', 'must be an ISO 8601 date-time or epoch milliseconds');
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    // JavaScript reads a date-time without an offset as local time; events are UTC everywhere.
+    ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`);
+  } else fail('time', 'must be an ISO 8601 date-time or epoch milliseconds');
   if (!Number.isInteger(ms) || ms < 0) fail('time', 'is not a valid date-time');
   if (ms > now + MAX_FUTURE_MS) fail('time', 'is more than a day in the future');
   return ms;
@@ -98,7 +104,8 @@ function checkJson(value: unknown, field: string, depth: number): void {
     if (!value.isWellFormed()) fail(field, 'contains a lone surrogate (not valid Unicode)');
     return;
   }
-  if (typeof value !== 'object') fail(field, 'must be JSON (string, number, boolean, null, array or object)');
+  if (typeof value !== 'object')
+    fail(field, 'must be JSON (string, number, boolean, null, array or object)');
   if (depth >= EVENT_LIMITS.metadataDepth) {
     fail(field, `is nested deeper than ${EVENT_LIMITS.metadataDepth} levels`);
   }
@@ -110,6 +117,8 @@ function checkJson(value: unknown, field: string, depth: number): void {
   if (proto !== Object.prototype && proto !== null) fail(field, 'must be a plain object');
   for (const [k, v] of Object.entries(value)) {
     if (!k.isWellFormed()) fail(field, 'has a key with a lone surrogate');
+    // An unset optional field (a DTO's `undefined`) is simply absent, as JSON.stringify treats it.
+    if (v === undefined) continue;
     checkJson(v, `${field}.${k}`, depth + 1);
   }
 }
@@ -129,19 +138,26 @@ export function normalizeEvent(
   if (!ORG_ID.test(orgId)) fail('orgId', 'may hold only letters, digits, ".", "_" and "-"');
   const action = text(input.action, 'action', 128, true)!;
   const def = catalog.getAction(action);
-  if (!def) throw new AuditValidationError('action', `"${action}" is not a registered action`, 'unknown_action');
+  if (!def)
+    throw new AuditValidationError(
+      'action',
+      `"${action}" is not a registered action`,
+      'unknown_action',
+    );
   const actor = party<AuditActor>(input.actor, 'actor', 'user');
 
   if (input.targets !== undefined && input.targets !== null && !Array.isArray(input.targets)) {
     fail('targets', 'must be an array');
   }
   const rawTargets = input.targets ?? [];
-  if (rawTargets.length > EVENT_LIMITS.targets) fail('targets', `must hold at most ${EVENT_LIMITS.targets} entries`);
+  if (rawTargets.length > EVENT_LIMITS.targets)
+    fail('targets', `must hold at most ${EVENT_LIMITS.targets} entries`);
   const targets = rawTargets.map((t, i) => party<AuditTarget>(t, `targets[${i}]`));
 
   let site: AuditSite | null = null;
   if (input.site !== undefined && input.site !== null) {
-    if (typeof input.site !== 'object' || Array.isArray(input.site)) fail('site', 'must be an object');
+    if (typeof input.site !== 'object' || Array.isArray(input.site))
+      fail('site', 'must be an object');
     site = { id: text(input.site.id, 'site.id', EVENT_LIMITS.id, true)! };
     const name = text(input.site.name, 'site.name', EVENT_LIMITS.name, false);
     if (name !== undefined) site.name = name;
@@ -161,7 +177,8 @@ export function normalizeEvent(
   }
 
   const outcome = input.outcome ?? 'success';
-  if (outcome !== 'success' && outcome !== 'failure') fail('outcome', 'must be "success" or "failure"');
+  if (outcome !== 'success' && outcome !== 'failure')
+    fail('outcome', 'must be "success" or "failure"');
 
   let metadata: Record<string, unknown> = {};
   if (input.metadata !== undefined && input.metadata !== null) {
@@ -172,7 +189,10 @@ export function normalizeEvent(
     metadata = redact(input.metadata, isSecret) as Record<string, unknown>;
     const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
     if (bytes > EVENT_LIMITS.metadataBytes) {
-      fail('metadata', `must be at most ${EVENT_LIMITS.metadataBytes} bytes as JSON (got ${bytes})`);
+      fail(
+        'metadata',
+        `must be at most ${EVENT_LIMITS.metadataBytes} bytes as JSON (got ${bytes})`,
+      );
     }
   }
 

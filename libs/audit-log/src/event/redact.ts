@@ -49,7 +49,14 @@ export function redact(value: unknown, isSecret: (key: string) => boolean): unkn
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = isSecret(k) ? REDACTED : redact(v, isSecret);
+      if (v === undefined) continue;
+      // defineProperty, not assignment: a key named "__proto__" must stay data, not become a prototype.
+      Object.defineProperty(out, k, {
+        value: isSecret(k) ? REDACTED : redact(v, isSecret),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -38,13 +38,16 @@ export class CursorCodec {
   }
 
   encode(orgId: string, filters: EventFilters, pos: CursorPosition): string {
-    const body = Buffer.from(JSON.stringify([filtersKey(orgId, filters), pos.time, pos.id])).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify([filtersKey(orgId, filters), pos.time, pos.id]),
+    ).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
 
   decode(cursor: string, orgId: string, filters: EventFilters): CursorPosition {
     const [body, sig, extra] = cursor.split('.');
-    if (!body || !sig || extra !== undefined) throw new InvalidCursorError('is not a cursor of this API');
+    if (!body || !sig || extra !== undefined)
+      throw new InvalidCursorError('is not a cursor of this API');
     const expected = Buffer.from(this.sign(body));
     const given = Buffer.from(sig);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -56,12 +59,16 @@ export class CursorCodec {
     } catch {
       throw new InvalidCursorError('is not a cursor of this API');
     }
-    if (!Array.isArray(parsed) || parsed.length !== 3) throw new InvalidCursorError('is not a cursor of this API');
+    if (!Array.isArray(parsed) || parsed.length !== 3)
+      throw new InvalidCursorError('is not a cursor of this API');
     const [key, time, id] = parsed;
     if (key !== filtersKey(orgId, filters)) {
-      throw new InvalidCursorError('belongs to another organization or another query; start again without it');
+      throw new InvalidCursorError(
+        'belongs to another organization or another query; start again without it',
+      );
     }
-    if (!Number.isSafeInteger(time) || typeof id !== 'string') throw new InvalidCursorError('is not a cursor of this API');
+    if (!Number.isSafeInteger(time) || typeof id !== 'string')
+      throw new InvalidCursorError('is not a cursor of this API');
     return { time, id };
   }
 

@@ -1,5 +1,26 @@
 import { Transform } from 'class-transformer';
-import { IsArray, IsIP, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  IsArray,
+  IsIP,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+
+@ValidatorConstraint({ name: 'noNul' })
+class NoNulConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value !== 'string' || !value.includes('\0');
+  }
+
+  defaultMessage(): string {
+    return 'must not contain NUL characters';
+  }
+}
 
 /** The filters of GET events and of an export, parsed and checked. */
 export interface EventFilters {
@@ -15,7 +36,8 @@ export interface EventFilters {
   product?: string;
 }
 
-const DATE = /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)$/;
+const DATE =
+  /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)$/;
 const dateMessage = 'must be epoch milliseconds or an ISO 8601 date-time';
 
 // A repeated parameter arrives as an array, a comma list as one string; both mean a list.
@@ -33,7 +55,7 @@ export class EventFiltersDto {
   @IsOptional()
   @IsString({ message: 'must be a single string' })
   @MaxLength(1024, { message: 'must be at most 1024 characters' })
-  @Matches(/^[^\u0000]*$/, { message: 'must not contain NUL characters' })
+  @Validate(NoNulConstraint)
   q?: string;
 
   @IsOptional()
@@ -93,12 +115,18 @@ export function parseInstant(value: string): number | undefined {
     const ms = Number(value);
     return Number.isSafeInteger(ms) ? ms : undefined;
   }
-  const iso = value.length === 10 ? `${value}T00:00:00Z` : /T\d{2}:\d{2}(:[\d.]+)?$/.test(value) ? `${value}Z` : value;
+  const iso =
+    value.length === 10
+      ? `${value}T00:00:00Z`
+      : /T\d{2}:\d{2}(:[\d.]+)?$/.test(value)
+        ? `${value}Z`
+        : value;
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return undefined;
   // Date.parse rolls 2026-02-31 over into March; a date that does not exist is an error.
   const [y, m, d] = value.slice(0, 10).split('-').map(Number);
   const check = new Date(Date.UTC(y, m - 1, d));
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) return undefined;
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d)
+    return undefined;
   return ms;
 }

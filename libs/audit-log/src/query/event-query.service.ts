@@ -39,7 +39,12 @@ export class EventQueryService {
     return rows.length ? rowToEvent(rows[0]) : null;
   }
 
-  async page(orgId: string, filters: EventFilters, limit: number, after?: CursorPosition): Promise<EventPage> {
+  async page(
+    orgId: string,
+    filters: EventFilters,
+    limit: number,
+    after?: CursorPosition,
+  ): Promise<EventPage> {
     const { sql, params } = this.build(orgId, filters, limit + 1, after);
     const rows: EventRow[] = await this.dataSource.query(sql, params);
     const more = rows.length > limit;
@@ -73,7 +78,12 @@ export class EventQueryService {
   }
 
   /** The SQL of one page; exposed for the bench's EXPLAIN. */
-  build(orgId: string, f: EventFilters, limit: number, after?: CursorPosition): { sql: string; params: unknown[] } {
+  build(
+    orgId: string,
+    f: EventFilters,
+    limit: number,
+    after?: CursorPosition,
+  ): { sql: string; params: unknown[] } {
     const mysql = this.dialect === 'mysql';
     const force = (index: string) => (mysql ? ` FORCE INDEX (${index})` : '');
     const where: string[] = [];
@@ -124,9 +134,15 @@ export class EventQueryService {
       }
     }
     if (after) {
-      // The OR form, not a row constructor: with the forced index MariaDB seeks straight to it.
-      where.push(`(${time} < ? OR (${time} = ? AND ${id} < ?))`);
-      params.push(after.time, after.time, after.id);
+      if (mysql) {
+        // The OR form, not a row constructor: with the forced index MariaDB seeks straight to it.
+        where.push(`(${time} < ? OR (${time} = ? AND ${id} < ?))`);
+        params.push(after.time, after.time, after.id);
+      } else {
+        // SQLite seeks the index with a row value; with the OR form it scans from the newest row.
+        where.push(`(${time}, ${id}) < (?, ?)`);
+        params.push(after.time, after.id);
+      }
     }
     const select = mysql && f.q !== undefined ? 'SELECT STRAIGHT_JOIN e.*' : 'SELECT e.*';
     return {

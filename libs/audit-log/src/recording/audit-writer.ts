@@ -3,7 +3,11 @@ import { AuditEvent } from '../event/audit-event.interface';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { PreparedEvent } from '../store/event-row';
 import { EventStore } from '../store/event-store';
-import { bufferFullMessage, droppedOnShutdownMessage, writeFailedMessage } from '../audit-log.messages';
+import {
+  bufferFullMessage,
+  droppedOnShutdownMessage,
+  writeFailedMessage,
+} from '../audit-log.messages';
 
 /** What happens to a request whose event cannot be stored. */
 export type AuditFailurePolicy = 'fail-closed' | 'fail-open';
@@ -50,7 +54,8 @@ export class AuditWriter {
   }
 
   enqueue(event: PreparedEvent): Promise<AuditEvent> {
-    if (this.closed) return Promise.reject(new AuditWriteError('The audit log writer is shut down'));
+    if (this.closed)
+      return Promise.reject(new AuditWriteError('The audit log writer is shut down'));
     if (this.queue.length >= this.options.maxBufferSize) {
       const message = bufferFullMessage(this.options.maxBufferSize, this.queue.length);
       this.logger.error(message);
@@ -85,12 +90,17 @@ export class AuditWriter {
         if (this.options.policy === 'fail-closed') {
           this.queue.splice(0, batch.length);
           this.logger.error(writeFailedMessage(batch.length, err, 'fail-closed'));
-          const error = new AuditWriteError('The activity could not be recorded in the audit log', { cause: err });
+          const error = new AuditWriteError('The activity could not be recorded in the audit log', {
+            cause: err,
+          });
           batch.forEach((p) => settle(p, () => p.reject(error)));
           continue;
         }
         this.failures += 1;
-        const delay = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1));
+        const delay = Math.min(
+          this.options.retryMaxMs,
+          this.options.retryBaseMs * 2 ** (this.failures - 1),
+        );
         this.logger.error(writeFailedMessage(this.queue.length, err, 'fail-open', delay));
         const error = bufferedError(err);
         for (const p of this.queue) settle(p, () => p.reject(error));
@@ -134,7 +144,9 @@ export class AuditWriter {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.queue.length > 0) {
       this.logger.error(droppedOnShutdownMessage(this.queue.length));
-      const error = new AuditWriteError('The audit log shut down before the activity could be stored');
+      const error = new AuditWriteError(
+        'The audit log shut down before the activity could be stored',
+      );
       this.queue.forEach((p) => settle(p, () => p.reject(error)));
       this.queue = [];
     }
@@ -148,5 +160,8 @@ function settle(p: Pending, fn: () => void): void {
 }
 
 function bufferedError(cause: unknown): AuditWriteError {
-  return new AuditWriteError('The activity is buffered and will be retried', { cause, buffered: true });
+  return new AuditWriteError('The activity is buffered and will be retried', {
+    cause,
+    buffered: true,
+  });
 }

@@ -38,7 +38,9 @@ export class AuditInterceptor implements NestInterceptor {
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (spec.options.recordFailures === false) return throwError(() => error);
-        return from(this.recordFailure(spec, req, error)).pipe(mergeMap(() => throwError(() => error)));
+        return from(this.recordFailure(spec, req, error)).pipe(
+          mergeMap(() => throwError(() => error)),
+        );
       }),
       concatMap((result) => from(this.recordSuccess(spec, req, result)).pipe(map(() => result))),
     );
@@ -52,8 +54,12 @@ export class AuditInterceptor implements NestInterceptor {
         this.logger.warn(`Activity ${spec.action} not yet stored: ${(err as Error).message}`);
         return;
       }
-      this.logger.error(`Activity ${spec.action} could not be recorded; answering 503: ${(err as Error).message}`);
-      throw new ServiceUnavailableException('The activity could not be recorded in the audit log. Try again.');
+      this.logger.error(
+        `Activity ${spec.action} could not be recorded; answering 503: ${(err as Error).message}`,
+      );
+      throw new ServiceUnavailableException(
+        'The activity could not be recorded in the audit log. Try again.',
+      );
     }
   }
 
@@ -62,7 +68,9 @@ export class AuditInterceptor implements NestInterceptor {
       await this.audit.recordRequest(spec, req, { error });
     } catch (err) {
       // The client still gets the handler's own error; the lost failure event is logged loudly.
-      this.logger.error(`Failed activity ${spec.action} could not be recorded: ${(err as Error).message}`);
+      this.logger.error(
+        `Failed activity ${spec.action} could not be recorded: ${(err as Error).message}`,
+      );
     }
   }
 }

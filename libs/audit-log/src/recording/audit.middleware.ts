@@ -26,6 +26,9 @@ export function auditMiddleware(
   const logger = new Logger('AuditLog');
   const spec = { action, options };
   return (req: Request, res: Response, next: NextFunction) => {
+    // Express resets req.params when an error leaves the route, before its error handler ends
+    // the response; keep the route's own (orgId, ids) for the event.
+    const params = req.params;
     let result: unknown;
     const json = res.json.bind(res);
     res.json = (body?: unknown) => {
@@ -40,6 +43,7 @@ export function auditMiddleware(
       const failed = res.statusCode >= 400;
       if (failed && options.recordFailures === false) return end(...args);
       const outcome = failed ? { error: { status: res.statusCode } } : { result };
+      req.params = params;
       Promise.resolve()
         .then(() => audit.recordRequest(spec, req, outcome))
         .then(

@@ -53,7 +53,11 @@ export class AuditService implements BeforeApplicationShutdown {
    * Records the activity of one HTTP request described by `spec` (what `@Audit()` and
    * `auditMiddleware()` use).
    */
-  recordRequest(spec: AuditSpec, req: Request, outcome: { result?: unknown; error?: unknown }): Promise<AuditEvent> {
+  recordRequest(
+    spec: AuditSpec,
+    req: Request,
+    outcome: { result?: unknown; error?: unknown },
+  ): Promise<AuditEvent> {
     return this.record(eventFromRequest(spec, req, this.options, outcome));
   }
 

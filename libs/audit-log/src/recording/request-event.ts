@@ -20,7 +20,9 @@ export function clientIp(req: Request): string | undefined {
 export function userAgent(req: Request): string | undefined {
   const ua = req.headers?.['user-agent'];
   if (!ua) return undefined;
-  return ua.length > MAX_USER_AGENT ? ua.slice(0, MAX_USER_AGENT).toWellFormed() : ua.toWellFormed();
+  return ua.length > MAX_USER_AGENT
+    ? ua.slice(0, MAX_USER_AGENT).toWellFormed()
+    : ua.toWellFormed();
 }
 
 function errorStatus(error: unknown): number {

@@ -4,7 +4,12 @@ import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { systemClock } from '../common/clock';
 import { dialectOf } from '../store/dialect';
-import { EVENTS_TABLE, IDEMPOTENCY_TABLE, ORG_STATE_TABLE, TERMS_TABLE } from '../store/store.constants';
+import {
+  EVENTS_TABLE,
+  IDEMPOTENCY_TABLE,
+  ORG_STATE_TABLE,
+  TERMS_TABLE,
+} from '../store/store.constants';
 import { AuditRetentionModuleOptions } from './retention-options.interface';
 import { AUDIT_RETENTION_OPTIONS } from './retention.module-definition';
 
@@ -45,7 +50,10 @@ export class RetentionService {
     try {
       const results = await this.purge();
       const total = results.reduce((n, r) => n + r.events, 0);
-      if (total) this.logger.log(`Retention purge removed ${total} event(s) older than ${this.retentionDays} days`);
+      if (total)
+        this.logger.log(
+          `Retention purge removed ${total} event(s) older than ${this.retentionDays} days`,
+        );
     } catch (err) {
       this.logger.error(`Retention purge failed: ${(err as Error).message}`);
     } finally {
@@ -57,7 +65,9 @@ export class RetentionService {
   async purge(opts: { now?: Date; dryRun?: boolean } = {}): Promise<PurgeResult[]> {
     const now = (opts.now ?? (this.options.clock ?? systemClock).now()).getTime();
     const cutoff = now - this.retentionDays * DAY;
-    const orgs: { org_id: string }[] = await this.dataSource.query(`SELECT org_id FROM ${ORG_STATE_TABLE} ORDER BY org_id`);
+    const orgs: { org_id: string }[] = await this.dataSource.query(
+      `SELECT org_id FROM ${ORG_STATE_TABLE} ORDER BY org_id`,
+    );
     const results: PurgeResult[] = [];
     for (const { org_id: orgId } of orgs) {
       const r = opts.dryRun
@@ -74,20 +84,27 @@ export class RetentionService {
       if (r.events || r.terms) results.push(r);
     }
     if (!opts.dryRun) {
-      await this.dataSource.query(`DELETE FROM ${IDEMPOTENCY_TABLE} WHERE created_at < ?`, [now - IDEMPOTENCY_TTL]);
+      await this.dataSource.query(`DELETE FROM ${IDEMPOTENCY_TABLE} WHERE created_at < ?`, [
+        now - IDEMPOTENCY_TTL,
+      ]);
     }
     return results;
   }
 
   private async count(table: string, orgId: string, cutoff: number): Promise<number> {
-    const [row] = await this.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE org_id = ? AND occurred_at < ?`, [
-      orgId,
-      cutoff,
-    ]);
+    const [row] = await this.dataSource.query(
+      `SELECT COUNT(*) AS n FROM ${table} WHERE org_id = ? AND occurred_at < ?`,
+      [orgId, cutoff],
+    );
     return Number(row.n);
   }
 
-  private async deleteOld(table: string, key: string | null, orgId: string, cutoff: number): Promise<number> {
+  private async deleteOld(
+    table: string,
+    key: string | null,
+    orgId: string,
+    cutoff: number,
+  ): Promise<number> {
     const batch = this.options.batchSize ?? 5000;
     const mysql = dialectOf(this.dataSource) === 'mysql';
     let total = 0;
@@ -106,8 +123,13 @@ export class RetentionService {
           key === null
             ? `DELETE FROM ${table} WHERE (org_id, term, occurred_at, event_id) IN (SELECT org_id, term, occurred_at, event_id FROM ${table} WHERE org_id = ? AND occurred_at < ? LIMIT ${batch})`
             : `DELETE FROM ${table} WHERE ${id} IN (SELECT ${id} FROM ${table} WHERE org_id = ? AND occurred_at < ? LIMIT ${batch})`;
-        const db = (this.dataSource.driver as unknown as { databaseConnection: { prepare(s: string): { run(...a: unknown[]): { changes: number } } } })
-          .databaseConnection;
+        const db = (
+          this.dataSource.driver as unknown as {
+            databaseConnection: {
+              prepare(s: string): { run(...a: unknown[]): { changes: number } };
+            };
+          }
+        ).databaseConnection;
         affected = db.prepare(sql).run(orgId, cutoff).changes;
       }
       total += affected;

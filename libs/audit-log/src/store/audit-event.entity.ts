@@ -26,14 +26,18 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 128 }) category!: string;
   @Column({ name: 'actor_id', type: 'varchar', length: 255 }) actorId!: string;
   @Column({ name: 'actor_type', type: 'varchar', length: 64 }) actorType!: string;
-  @Column({ name: 'actor_name', type: 'varchar', length: 1024, nullable: true }) actorName!: string | null;
-  @Column({ name: 'actor_email', type: 'varchar', length: 320, nullable: true }) actorEmail!: string | null;
+  @Column({ name: 'actor_name', type: 'varchar', length: 1024, nullable: true }) actorName!:
+    string | null;
+  @Column({ name: 'actor_email', type: 'varchar', length: 320, nullable: true }) actorEmail!:
+    string | null;
   @Column({ type: 'text' }) targets!: string;
   @Column({ name: 'site_id', type: 'varchar', length: 255, nullable: true }) siteId!: string | null;
-  @Column({ name: 'site_name', type: 'varchar', length: 1024, nullable: true }) siteName!: string | null;
+  @Column({ name: 'site_name', type: 'varchar', length: 1024, nullable: true }) siteName!:
+    string | null;
   @Column({ type: 'varchar', length: 64, nullable: true }) product!: string | null;
   @Column({ type: 'varchar', length: 45, nullable: true }) ip!: string | null;
-  @Column({ name: 'user_agent', type: 'varchar', length: 1024, nullable: true }) userAgent!: string | null;
+  @Column({ name: 'user_agent', type: 'varchar', length: 1024, nullable: true }) userAgent!:
+    string | null;
   @Column({ type: 'varchar', length: 16 }) outcome!: string;
   @Column({ type: 'text' }) metadata!: string;
   @Column({ type: 'char', length: 64, nullable: true }) hash!: string | null;
@@ -45,7 +49,8 @@ export class AuditEventEntity {
 export class AuditEventTermEntity {
   @PrimaryColumn({ name: 'org_id', type: 'varchar', length: 64 }) orgId!: string;
   @PrimaryColumn({ type: 'char', length: 32 }) term!: string;
-  @PrimaryColumn({ name: 'occurred_at', type: 'bigint', transformer: asNumber }) occurredAt!: number;
+  @PrimaryColumn({ name: 'occurred_at', type: 'bigint', transformer: asNumber })
+  occurredAt!: number;
   @PrimaryColumn({ name: 'event_id', type: 'char', length: 26 }) eventId!: string;
 }
 
@@ -65,16 +70,23 @@ export class AuditExportEntity {
   @Column({ type: 'varchar', length: 16 }) status!: string;
   @Column({ type: 'text' }) filters!: string;
   @Column({ name: 'requested_by', type: 'varchar', length: 255 }) requestedBy!: string;
-  @Column({ name: 'requester_name', type: 'varchar', length: 1024, nullable: true }) requesterName!: string | null;
-  @Column({ name: 'requester_email', type: 'varchar', length: 320, nullable: true }) requesterEmail!: string | null;
+  @Column({ name: 'requester_name', type: 'varchar', length: 1024, nullable: true })
+  requesterName!: string | null;
+  @Column({ name: 'requester_email', type: 'varchar', length: 320, nullable: true })
+  requesterEmail!: string | null;
   @Column({ name: 'created_at', type: 'bigint', transformer: asNumber }) createdAt!: number;
-  @Column({ name: 'started_at', type: 'bigint', nullable: true, transformer: asNumber }) startedAt!: number | null;
-  @Column({ name: 'ready_at', type: 'bigint', nullable: true, transformer: asNumber }) readyAt!: number | null;
-  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: asNumber }) expiresAt!: number | null;
+  @Column({ name: 'started_at', type: 'bigint', nullable: true, transformer: asNumber })
+  startedAt!: number | null;
+  @Column({ name: 'ready_at', type: 'bigint', nullable: true, transformer: asNumber }) readyAt!:
+    number | null;
+  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: asNumber })
+  expiresAt!: number | null;
   @Column({ name: 'row_count', type: 'int', nullable: true }) rowCount!: number | null;
   @Column({ type: 'int', default: 0 }) truncated!: number;
-  @Column({ name: 'storage_key', type: 'varchar', length: 255, nullable: true }) storageKey!: string | null;
-  @Column({ name: 'mailed_at', type: 'bigint', nullable: true, transformer: asNumber }) mailedAt!: number | null;
+  @Column({ name: 'storage_key', type: 'varchar', length: 255, nullable: true }) storageKey!:
+    string | null;
+  @Column({ name: 'mailed_at', type: 'bigint', nullable: true, transformer: asNumber }) mailedAt!:
+    number | null;
   @Column({ type: 'int', default: 0 }) attempts!: number;
   @Column({ type: 'text', nullable: true }) error!: string | null;
 }

@@ -19,7 +19,11 @@ export interface ChainVerification {
  * Re-computes an org's hash chain in seq order. Retention removes the oldest events, so the
  * chain is checked from the first event still stored, whose hash anchors the rest.
  */
-export async function verifyEventChain(dataSource: DataSource, orgId: string, pageSize = 2000): Promise<ChainVerification> {
+export async function verifyEventChain(
+  dataSource: DataSource,
+  orgId: string,
+  pageSize = 2000,
+): Promise<ChainVerification> {
   let prevHash: string | null = null;
   let prevSeq: number | null = null;
   let checked = 0;
@@ -33,15 +37,45 @@ export async function verifyEventChain(dataSource: DataSource, orgId: string, pa
       const seq = Number(row.seq);
       if (prevSeq === null) {
         firstSeq = seq;
-        if (row.hash === null) return { orgId, ok: false, checked, firstBadSeq: seq, reason: 'tamper evidence was off when it was written', firstSeq };
+        if (row.hash === null)
+          return {
+            orgId,
+            ok: false,
+            checked,
+            firstBadSeq: seq,
+            reason: 'tamper evidence was off when it was written',
+            firstSeq,
+          };
         // Seq 1 has no predecessor; a later first event (after retention) is taken as the anchor.
         if (seq === 1 && chainHash(null, storedRowValues(row)) !== row.hash) {
-          return { orgId, ok: false, checked, firstBadSeq: seq, reason: 'the row does not match its hash', firstSeq };
+          return {
+            orgId,
+            ok: false,
+            checked,
+            firstBadSeq: seq,
+            reason: 'the row does not match its hash',
+            firstSeq,
+          };
         }
       } else {
-        if (seq !== prevSeq + 1) return { orgId, ok: false, checked, firstBadSeq: prevSeq + 1, reason: 'the event is missing', firstSeq };
+        if (seq !== prevSeq + 1)
+          return {
+            orgId,
+            ok: false,
+            checked,
+            firstBadSeq: prevSeq + 1,
+            reason: 'the event is missing',
+            firstSeq,
+          };
         if (chainHash(prevHash, storedRowValues(row)) !== row.hash) {
-          return { orgId, ok: false, checked, firstBadSeq: seq, reason: 'the row does not match its hash', firstSeq };
+          return {
+            orgId,
+            ok: false,
+            checked,
+            firstBadSeq: seq,
+            reason: 'the row does not match its hash',
+            firstSeq,
+          };
         }
       }
       prevHash = row.hash;

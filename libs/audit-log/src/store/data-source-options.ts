@@ -17,7 +17,9 @@ export function auditDataSourceOptions(
       throw new Error('DATABASE_URL is not a valid mysql:// URL');
     }
     if (!parsed.hostname || parsed.pathname.length < 2) {
-      throw new Error('DATABASE_URL must name a host and a database: mysql://user:pass@host:3306/db');
+      throw new Error(
+        'DATABASE_URL must name a host and a database: mysql://user:pass@host:3306/db',
+      );
     }
     return {
       type: 'mysql',

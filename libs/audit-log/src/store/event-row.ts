@@ -37,9 +37,7 @@ export interface EventRow {
 const SEARCHABLE_TARGET_TYPES = new Set(['user', 'group']);
 
 /** Hashed exact terms of an event: actor name and e-mail, user/group targets, site name. */
-export function eventTerms(
-  event: Pick<NormalizedEvent, 'actor' | 'targets' | 'site'>,
-): string[] {
+export function eventTerms(event: Pick<NormalizedEvent, 'actor' | 'targets' | 'site'>): string[] {
   const values: (string | undefined)[] = [event.actor.name, event.actor.email, event.site?.name];
   for (const t of event.targets) {
     if (SEARCHABLE_TARGET_TYPES.has(t.type)) values.push(t.name, t.email);
@@ -91,7 +89,10 @@ export function eventRowValues(e: PreparedEvent, seq: number): (string | number 
  * The tamper-evidence chain: each event's hash covers the previous event's hash and every stored
  * column, so changing, removing or reordering a row breaks every hash after it.
  */
-export function chainHash(prevHash: string | null, values: readonly (string | number | null)[]): string {
+export function chainHash(
+  prevHash: string | null,
+  values: readonly (string | number | null)[],
+): string {
   return createHash('sha256')
     .update(prevHash ?? '')
     .update('\n')
@@ -124,7 +125,12 @@ export function storedRowValues(r: EventRow): (string | number | null)[] {
   ];
 }
 
-function party(id: string, type: string, name: string | null | undefined, email: string | null | undefined) {
+function party(
+  id: string,
+  type: string,
+  name: string | null | undefined,
+  email: string | null | undefined,
+) {
   const p: AuditTarget = { id, type };
   if (name !== null && name !== undefined) p.name = name;
   if (email !== null && email !== undefined) p.email = email;
@@ -145,7 +151,12 @@ export function rowToEvent(r: EventRow): AuditEvent {
     category: r.category,
     actor: party(r.actor_id, r.actor_type, r.actor_name, r.actor_email),
     targets: JSON.parse(r.targets),
-    site: r.site_id === null ? null : r.site_name === null ? { id: r.site_id } : { id: r.site_id, name: r.site_name },
+    site:
+      r.site_id === null
+        ? null
+        : r.site_name === null
+          ? { id: r.site_id }
+          : { id: r.site_id, name: r.site_name },
     product: r.product,
     location,
     outcome: r.outcome as AuditEvent['outcome'],

@@ -55,7 +55,8 @@ export class EventStore {
         this.remember(events);
         return result;
       } catch (err) {
-        if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);
+        if (queryRunner.isTransactionActive)
+          await queryRunner.rollbackTransaction().catch(() => undefined);
         const code = (err as { driverError?: { code?: string } }).driverError?.code;
         if (attempt < 3 && code && MYSQL_DEADLOCK.has(code)) continue;
         throw err;
@@ -86,10 +87,11 @@ export class EventStore {
     if (missing.length) await exec(this.ensureOrgsSql(missing.length), missing);
     const lock = this.dialect === 'mysql' ? ' FOR UPDATE' : '';
     // Sorted, so concurrent writers lock org rows in one order and cannot deadlock on them.
-    const rows: { org_id: string; last_seq: number | string; last_hash: string | null }[] = await exec(
-      `SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id IN (${placeholders(orgs.length)}) ORDER BY org_id${lock}`,
-      orgs,
-    );
+    const rows: { org_id: string; last_seq: number | string; last_hash: string | null }[] =
+      await exec(
+        `SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id IN (${placeholders(orgs.length)}) ORDER BY org_id${lock}`,
+        orgs,
+      );
     const plan = this.plan(events, rows);
     for (let i = 0; i < plan.eventRows.length; i += EVENT_CHUNK) {
       const chunk = plan.eventRows.slice(i, i + EVENT_CHUNK);
@@ -119,13 +121,18 @@ export class EventStore {
    * transaction is open on it, the batch waits instead of joining that transaction.
    */
   private async writeSqlite(events: PreparedEvent[]): Promise<AuditEvent[]> {
-    const db = (this.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
+    const db = (this.dataSource.driver as unknown as { databaseConnection: Database })
+      .databaseConnection;
     while (db.inTransaction) await new Promise((r) => setTimeout(r, 1));
-    const selectState = db.prepare(`SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id = ?`);
+    const selectState = db.prepare(
+      `SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id = ?`,
+    );
     const insertEvent = db.prepare(
       `INSERT INTO ${EVENTS_TABLE} (${EVENT_COLUMNS.join(', ')}) VALUES (${placeholders(EVENT_COLUMNS.length)})`,
     );
-    const insertTerm = db.prepare(`INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id) VALUES (?, ?, ?, ?)`);
+    const insertTerm = db.prepare(
+      `INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id) VALUES (?, ?, ?, ?)`,
+    );
     const saveState = db.prepare(this.saveStatesSql(1));
     const run = db.transaction(() => {
       const orgs = [...new Set(events.map((e) => e.orgId))];
@@ -145,7 +152,8 @@ export class EventStore {
     rows: { org_id: string; last_seq: number | string; last_hash: string | null }[],
   ): BatchPlan {
     const states = new Map<string, OrgState>();
-    for (const r of rows) states.set(r.org_id, { lastSeq: Number(r.last_seq), lastHash: r.last_hash });
+    for (const r of rows)
+      states.set(r.org_id, { lastSeq: Number(r.last_seq), lastHash: r.last_hash });
     const eventRows: Value[][] = [];
     const termRows: Value[][] = [];
     const out: AuditEvent[] = [];
@@ -160,7 +168,13 @@ export class EventStore {
       out.push(preparedToEvent(e, seq));
     }
     // Key order makes the term inserts walk the primary key instead of jumping around it.
-    termRows.sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1]) || (a[2] as number) - (b[2] as number) || cmp(a[3], b[3]));
+    termRows.sort(
+      (a, b) =>
+        cmp(a[0], b[0]) ||
+        cmp(a[1], b[1]) ||
+        (a[2] as number) - (b[2] as number) ||
+        cmp(a[3], b[3]),
+    );
     return { eventRows, termRows, states: [...states.entries()], events: out };
   }
 

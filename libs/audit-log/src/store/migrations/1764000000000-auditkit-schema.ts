@@ -172,7 +172,13 @@ export class AuditKitSchema1764000000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of [IDEMPOTENCY_TABLE, EXPORTS_TABLE, ORG_STATE_TABLE, TERMS_TABLE, EVENTS_TABLE]) {
+    for (const table of [
+      IDEMPOTENCY_TABLE,
+      EXPORTS_TABLE,
+      ORG_STATE_TABLE,
+      TERMS_TABLE,
+      EVENTS_TABLE,
+    ]) {
       await queryRunner.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }

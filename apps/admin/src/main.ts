@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ApiExceptionFilter, signAuditToken } from '@auditkit/nestjs';
+import { AdminAppModule } from './admin-app.module';
+import { ConfigError, loadConfig } from './config';
+import { seedDemo } from './demo';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`auditkit: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = new Logger('AuditKit');
+  if (!config.http) {
+    const context = await NestFactory.createApplicationContext(AdminAppModule.forConfig(config));
+    context.enableShutdownHooks();
+    logger.log('Running without HTTP (AUDITKIT_HTTP=false): export worker and scheduler only');
+    return;
+  }
+  // The admin plugin parses its own bodies with its own limit (64 KiB).
+  const app = await NestFactory.create<NestExpressApplication>(AdminAppModule.forConfig(config), {
+    bodyParser: false,
+  });
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  await app.listen(config.port);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.log(
+    `AuditKit admin listening on http://localhost:${port} (database: ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})`,
+  );
+
+  if (process.argv.includes('--demo')) {
+    const org = 'acme';
+    await seedDemo(config, org, logger);
+    const token = await signAuditToken(
+      {
+        sub: 'u-demo-admin',
+        name: 'Demo Admin',
+        email: 'admin@acme.test',
+        orgs: { [org]: ['org-admin'], globex: ['org-admin'] },
+      },
+      config.jwtSecret!,
+      8 * 3600,
+    );
+    logger.log(
+      `Open ${config.publicUrl}/#token=${token} to sign in as an org admin of "${org}" (valid 8 hours)`,
+    );
+  }
+}
+
+void main();

@@ -1,0 +1,122 @@
+import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
+
+/**
+ * A TCP forwarder between the code under test and a real server (MariaDB), for simulating an
+ * outage without touching the server: `cut()` drops every open connection and refuses new ones
+ * until `restore()`. Point a URL at `port` instead of the server's own.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private refusing = false;
+  private accepted = 0;
+  private loseCommitAck = false;
+
+  private constructor(
+    private readonly server: Server,
+    /** The port the proxy listens on (127.0.0.1). */
+    readonly port: number,
+  ) {}
+
+  /** Starts a proxy on a free loopback port forwarding to `targetHost:targetPort`. */
+  static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+    let proxy: TcpProxy | undefined;
+    const server = createServer((client) => proxy!.handle(client, targetHost, targetPort));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return proxy;
+  }
+
+  /** Whether the proxy is cut. */
+  get isCut(): boolean {
+    return this.refusing;
+  }
+
+  /** Connections open through the proxy right now (client and upstream sides). */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /** Connections accepted and forwarded since the start. */
+  get connectionsForwarded(): number {
+    return this.accepted;
+  }
+
+  /** Drops every open connection at once and refuses new ones (closed on accept) until `restore()`. */
+  cut(): void {
+    this.refusing = true;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  /**
+   * Arms a one-shot fault: the next `COMMIT` a client sends reaches the server and commits, but
+   * its answer never comes back; the proxy then cuts everything as `cut()` does. The client sees
+   * its connection lost in the middle of COMMIT, not knowing whether it committed.
+   */
+  loseNextCommitAck(): void {
+    this.loseCommitAck = true;
+  }
+
+  /** Forwards new connections again. */
+  restore(): void {
+    this.refusing = false;
+  }
+
+  /** Stops listening and drops every connection. */
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** `url` with its host and port replaced by the proxy's. */
+  urlFor(url: string): string {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  private handle(client: Socket, host: string, port: number): void {
+    client.on('error', () => undefined);
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
+    this.accepted++;
+    const upstream = createConnection({ host, port });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(a);
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+    }
+    let commitSent = false;
+    client.on('data', (chunk: Buffer) => {
+      // A COM_QUERY packet: 3-byte length, sequence id, 0x03, then the statement text.
+      if (this.loseCommitAck && chunk.length >= 11 && chunk[4] === 0x03 && /^COMMIT\b/i.test(chunk.toString('latin1', 5))) {
+        this.loseCommitAck = false;
+        commitSent = true;
+      }
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    upstream.on('data', (chunk: Buffer) => {
+      if (commitSent) {
+        // The server has answered the COMMIT (so it is durable); the client never hears of it.
+        this.cut();
+        return;
+      }
+      if (!client.write(chunk)) upstream.pause();
+    });
+    client.on('drain', () => upstream.resume());
+  }
+}
