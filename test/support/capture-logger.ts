@@ -9,7 +9,11 @@ export class CaptureLogger implements LoggerService {
   }
   error(message: unknown, ...rest: unknown[]): void {
     // Nest passes (message, stack?, context?); the context is the last string.
-    this.push('error', message, rest.filter((r) => typeof r === 'string').pop() as string | undefined);
+    this.push(
+      'error',
+      message,
+      rest.filter((r) => typeof r === 'string').pop() as string | undefined,
+    );
   }
   warn(message: unknown, context?: string): void {
     this.push('warn', message, context);
@@ -33,6 +37,10 @@ export class CaptureLogger implements LoggerService {
   }
 
   private push(level: string, message: unknown, context?: string): void {
-    this.lines.push({ level, context, message: message instanceof Error ? message.message : String(message) });
+    this.lines.push({
+      level,
+      context,
+      message: message instanceof Error ? message.message : String(message),
+    });
   }
 }

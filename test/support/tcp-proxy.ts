@@ -11,22 +11,28 @@ export class TcpProxy {
   private accepted = 0;
   private loseCommitAck = false;
 
+  private readonly server: Server;
+
   private constructor(
-    private readonly server: Server,
-    /** The port the proxy listens on (127.0.0.1). */
-    readonly port: number,
-  ) {}
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {
+    this.server = createServer((client) => this.handle(client));
+  }
 
   /** Starts a proxy on a free loopback port forwarding to `targetHost:targetPort`. */
   static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => proxy!.handle(client, targetHost, targetPort));
+    const proxy = new TcpProxy(targetHost, targetPort);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      proxy.server.once('error', reject);
+      proxy.server.listen(0, '127.0.0.1', () => resolve());
     });
-    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
     return proxy;
+  }
+
+  /** The port the proxy listens on (127.0.0.1). */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   /** Whether the proxy is cut. */
@@ -79,14 +85,14 @@ export class TcpProxy {
     return u.toString();
   }
 
-  private handle(client: Socket, host: string, port: number): void {
+  private handle(client: Socket): void {
     client.on('error', () => undefined);
     if (this.refusing) {
       client.destroy();
       return;
     }
     this.accepted++;
-    const upstream = createConnection({ host, port });
+    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
     for (const [a, b] of [
@@ -102,7 +108,12 @@ export class TcpProxy {
     let commitSent = false;
     client.on('data', (chunk: Buffer) => {
       // A COM_QUERY packet: 3-byte length, sequence id, 0x03, then the statement text.
-      if (this.loseCommitAck && chunk.length >= 11 && chunk[4] === 0x03 && /^COMMIT\b/i.test(chunk.toString('latin1', 5))) {
+      if (
+        this.loseCommitAck &&
+        chunk.length >= 11 &&
+        chunk[4] === 0x03 &&
+        /^COMMIT\b/i.test(chunk.toString('latin1', 5))
+      ) {
         this.loseCommitAck = false;
         commitSent = true;
       }

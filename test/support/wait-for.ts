@@ -19,7 +19,9 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      const seen = lastError ? `; last error: ${(lastError as Error).message}` : `; last value: ${JSON.stringify(last)}`;
+      const seen = lastError
+        ? `; last error: ${(lastError as Error).message}`
+        : `; last value: ${JSON.stringify(last)}`;
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${seen}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -1,12 +1,25 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { simpleParser } from 'mailparser';
+import { createServer, AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { ApiExceptionFilter, AuditService, signAuditToken } from '@auditkit/nestjs';
 import { AdminAppModule } from '../../apps/admin/src/admin-app.module';
 import { loadConfig } from '../../apps/admin/src/config';
 import { createTestDatabase, TestDatabase } from '../support/databases';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const SECRET = 'ui-test-secret-ui-test-secret-ui-test-secret';
 const SHOTS = join(__dirname, '..', '.screenshots');
@@ -16,22 +29,28 @@ describe('admin web UI in Chromium', () => {
   let app: INestApplication;
   let browser: Browser;
   let base: string;
+  let dataDir: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
+    dataDir = join(db.url.slice('sqlite:'.length), '..');
+    // E-mailed links point at PUBLIC_URL, so the port is chosen before the app starts.
+    const port = await freePort();
     const config = loadConfig({
       DATABASE_URL: db.url,
       AUDITKIT_JWT_SECRET: SECRET,
-      AUDITKIT_DATA_DIR: join(db.url.slice('sqlite:'.length), '..'),
+      AUDITKIT_DATA_DIR: dataDir,
       AUDITKIT_SCHEDULER: 'false',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
     });
     app = await NestFactory.create(AdminAppModule.forConfig(config), {
       bodyParser: false,
       logger: ['error'],
     });
     app.useGlobalFilters(new ApiExceptionFilter());
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    await app.listen(port, '127.0.0.1');
+    base = `http://127.0.0.1:${port}`;
     const audit = app.get(AuditService);
     const now = Date.now();
     const jane = { id: 'u-1', type: 'user', name: 'Jane Doe', email: 'jane@acme.test' };
@@ -129,6 +148,36 @@ describe('admin web UI in Chromium', () => {
     await page.getByText('=HYPERLINK("http://x","<b>click</b>")').first().waitFor();
     expect(await page.locator('tbody b').count()).toBe(0);
     await page.close();
+  });
+
+  it('exports the filtered log: the dialog queues it and the e-mail carries a working link', async () => {
+    const page = await signedIn({ acme: ['org-admin'] });
+    await page.getByLabel('Search').fill('jira-admins');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('button', { name: 'Export log' }).click();
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    await page.getByText("Export queued. We'll e-mail a link to jane@acme.test").waitFor();
+    await page.getByText(/Status: Ready — 15 activities exported/).waitFor({ timeout: 20000 });
+    await page.screenshot({ path: join(SHOTS, 'export.png') });
+    await page.close();
+
+    const outbox = join(dataDir, 'outbox');
+    const [file] = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
+    const mail = await simpleParser(readFileSync(join(outbox, file)));
+    expect(mail.subject).toBe('Your audit log is ready to download');
+    expect(mail.to && 'text' in mail.to ? mail.to.text : '').toContain('jane@acme.test');
+    const link = /Download audit log: (\S+)/.exec(mail.text ?? '')![1];
+    expect(mail.html).toContain('>Download audit log</a>');
+    const res = await fetch(link);
+    expect(res.status).toBe(200);
+    const csv = await res.text();
+    const lines = csv.split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe(
+      'Date,Actor,Actor email,Action,Action key,Category,Targets,Site,Product,IP address,Outcome,Event ID',
+    );
+    expect(lines).toHaveLength(16);
+    // The formula-looking name is neutralised in the file, everything else kept.
+    expect(csv).toContain(`"'=HYPERLINK(""http://x"",""<b>click</b>"")`);
   });
 
   it('turns away a user who is not an org admin', async () => {

@@ -1,5 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuditAdminModule, AuditLogModule, AuditRetentionModule } from '@auditkit/nestjs';
+import { join } from 'node:path';
+import {
+  AuditAdminModule,
+  AuditExportModule,
+  AuditLogModule,
+  AuditRetentionModule,
+} from '@auditkit/nestjs';
 import { AdminConfig } from './config';
 
 /** The bundled admin app: the library wired from configuration, nothing more. */
@@ -13,6 +19,20 @@ export class AdminAppModule {
         AuditAdminModule.forRoot({
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,
+        }),
+        AuditExportModule.forRoot({
+          redisUrl: config.redisUrl,
+          worker: config.worker,
+          storageDir: join(config.dataDir, 'exports'),
+          outboxDir: join(config.dataDir, 'outbox'),
+          smtpUrl: config.smtpUrl,
+          mailFrom: config.mailFrom,
+          publicUrl: config.publicUrl,
+          linkTtlHours: config.exportLinkTtlHours,
+          maxRows: config.exportMaxRows,
+          // Each use derives its own key from the secret, so one secret serves tokens and links.
+          linkSecret: config.jwtSecret!,
+          cleanup: config.scheduler,
         }),
         AuditRetentionModule.forRoot({
           retentionDays: config.retentionDays,

@@ -6,10 +6,7 @@ export { AUDIT_METADATA } from './audit-log.constants';
 export * from './event/audit-event.interface';
 export { REDACTED, DEFAULT_REDACT_KEYS } from './event/redact';
 export { EVENT_LIMITS } from './event/event-normalizer';
-export type {
-  AuditActionDefinition,
-  AuditCategoryDefinition,
-} from './catalog/audit-action.interface';
+export type { AuditActionDefinition, AuditCategoryDefinition } from './catalog/audit-action.interface';
 export { BUILTIN_ACTIONS, BUILTIN_CATEGORIES } from './catalog/builtin-actions';
 export { ActionCatalog } from './catalog/action-catalog';
 
@@ -61,12 +58,23 @@ export { verifyEventChain } from './store/chain-verifier';
 export type { ChainVerification } from './store/chain-verifier';
 
 export { AuditExportModule } from './export/audit-export.module';
-export type { AuditExportModuleOptions, AuditExportQueueOptions } from './export/export-options.interface';
+export type {
+  AuditExportModuleOptions,
+  AuditExportQueueOptions,
+} from './export/export-options.interface';
 export { AuditExportService } from './export/audit-export.service';
-export type { AuditExport, AuditExportRequest, ExportCleanupResult } from './export/audit-export.service';
+export type {
+  AuditExport,
+  AuditExportRequest,
+  ExportCleanupResult,
+} from './export/audit-export.service';
 export type { ExportStatus } from './export/export-record';
 export type { ExportStorage, ExportStorageSource } from './export/storage/export-storage.interface';
 export { LocalExportStorage } from './export/storage/local-export-storage';
 export type { LocalExportStorageOptions } from './export/storage/local-export-storage';
 export { EXPORT_CSV_COLUMNS } from './export/csv/export-csv';
-export { EXPORT_READY_SUBJECT, EXPORT_FAILED_SUBJECT, DOWNLOAD_LINK_LABEL } from './export/mail/export-mail';
+export {
+  EXPORT_READY_SUBJECT,
+  EXPORT_FAILED_SUBJECT,
+  DOWNLOAD_LINK_LABEL,
+} from './export/mail/export-mail';

@@ -62,7 +62,14 @@ export class IngestEventDto {
   // A category is derived from the action; one sent must agree, anything else is refused.
   @IsOptional() @IsString() category?: string;
 
-  @IsOptional() @Equals(undefined, { message: 'is assigned by the server' }) id?: never;
-  @IsOptional() @Equals(undefined, { message: 'is assigned by the server' }) seq?: never;
-  @IsOptional() @Equals(undefined, { message: 'comes from the URL' }) orgId?: never;
+  // Present at all, even null, is refused: @IsOptional would let null through.
+  @ValidateIf((_o, v) => v !== undefined)
+  @Equals(undefined, { message: 'is assigned by the server' })
+  id?: never;
+  @ValidateIf((_o, v) => v !== undefined)
+  @Equals(undefined, { message: 'is assigned by the server' })
+  seq?: never;
+  @ValidateIf((_o, v) => v !== undefined)
+  @Equals(undefined, { message: 'comes from the URL' })
+  orgId?: never;
 }

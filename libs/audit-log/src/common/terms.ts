@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The exact-term form of a name or e-mail: NFC, trimmed, lower case. "JANE DOE" and "Jane Doe"
@@ -14,5 +14,6 @@ export function normalizeTerm(value: string): string {
  * surface a wrong row.
  */
 export function hashTerm(normalized: string): string {
-  return createHash('sha256').update(normalized, 'utf8').digest('hex').slice(0, 32);
+  // The one-shot hash: about twice as fast as createHash() for short inputs, same digest.
+  return hash('sha256', normalized, 'hex').slice(0, 32);
 }

@@ -12,3 +12,8 @@ export class AuditWriteError extends Error {
     this.buffered = options.buffered ?? false;
   }
 }
+
+/** Whether `err` says the event is kept in the fail-open buffer (and will be retried). */
+export function isBuffered(err: unknown): boolean {
+  return err instanceof AuditWriteError && err.buffered;
+}

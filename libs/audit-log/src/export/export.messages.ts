@@ -10,3 +10,48 @@ export const invalidSmtpUrlMessage = (): string =>
 /** A download link must be an absolute http(s) URL. */
 export const invalidDownloadUrlMessage = (): string =>
   'Invalid export download URL: expected an absolute http:// or https:// URL';
+
+/** An option of `AuditExportModule` cannot be used; names the option, never echoes secrets. */
+export const invalidExportOptionMessage = (option: string, problem: string): string =>
+  `AuditExportModule: options.${option} ${problem}`;
+
+/** Logged once at start when there is no Redis. */
+export const inProcessQueueMessage = (): string =>
+  'AuditExportModule: no redisUrl; export jobs run in this process (dev only: a restart loses ' +
+  'nothing, but jobs are not shared between processes). Set redisUrl in production.';
+
+/** Logged when the export routes are loaded without the admin plugin that authenticates them. */
+export const adminPluginMissingMessage = (): string =>
+  'AuditExportModule: AuditAdminModule is not imported in this app; the export routes cannot ' +
+  'authenticate anyone and answer every request with an error. Import AuditAdminModule.forRoot().';
+
+/** An export was queued but its job could not be handed to the queue right away. */
+export const enqueueFailedMessage = (exportId: string, err: unknown): string =>
+  `Export ${exportId} is stored but could not be queued yet (${describeError(err)}); ` +
+  'the recovery sweep of a worker will queue it.';
+
+/** One attempt of an export failed; it will be retried. */
+export const exportAttemptFailedMessage = (
+  exportId: string,
+  attempt: number,
+  err: unknown,
+): string => `Export ${exportId} attempt ${attempt} failed: ${describeError(err)}`;
+
+/** An export failed for good. */
+export const exportFailedMessage = (exportId: string, err: unknown): string =>
+  `Export ${exportId} failed for good: ${describeError(err)}`;
+
+/** The queue reported a problem (Redis unreachable, a job lost with a Redis restart...). */
+export const queueErrorMessage = (err: unknown): string => `Export queue: ${describeError(err)}`;
+
+/** Another worker holds the mail claim of an export; this attempt backs off. */
+export const mailClaimedElsewhereMessage = (exportId: string): string =>
+  `Export ${exportId}: another worker is sending its e-mail; retrying later`;
+
+/** What a user sees when an export failed; raw errors stay in the logs. */
+export const EXPORT_FAILED_REASON = 'An internal error stopped the export.';
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

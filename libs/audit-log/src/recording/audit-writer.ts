@@ -82,7 +82,11 @@ export class AuditWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.options.maxBatchSize);
       try {
-        const stored = await this.store.write(batch.map((p) => p.event));
+        // After a failure, the last attempt may have committed without our hearing of it.
+        const stored = await this.store.write(
+          batch.map((p) => p.event),
+          { mayBeStored: this.failures > 0 },
+        );
         this.queue.splice(0, batch.length);
         this.failures = 0;
         batch.forEach((p, i) => settle(p, () => p.resolve(stored[i])));

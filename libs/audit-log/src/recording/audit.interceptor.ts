@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { concatMap, from, map, Observable, catchError, throwError, mergeMap } from 'rxjs';
 import { AUDIT_METADATA } from '../audit-log.constants';
+import { isBuffered } from '../exceptions/audit-write.exception';
 import { AuditSpec } from './audit.decorator';
 import { AuditService } from './audit.service';
 
@@ -50,7 +51,9 @@ export class AuditInterceptor implements NestInterceptor {
     try {
       await this.audit.recordRequest(spec, req, { result });
     } catch (err) {
-      if (this.audit.failurePolicy === 'fail-open') {
+      // Fail-open lets the request go on only for an event that waits in the buffer; one that
+      // was refused (buffer full, invalid, shut down) would otherwise be lost without a trace.
+      if (this.audit.failurePolicy === 'fail-open' && isBuffered(err)) {
         this.logger.warn(`Activity ${spec.action} not yet stored: ${(err as Error).message}`);
         return;
       }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Logger } from '@nestjs/common';
+import { isBuffered } from '../exceptions/audit-write.exception';
 import { AuditOptions } from './audit.decorator';
 import { AuditService } from './audit.service';
 
@@ -49,7 +50,8 @@ export function auditMiddleware(
         .then(
           () => end(...args),
           (err: Error) => {
-            if (failed || audit.failurePolicy === 'fail-open' || res.headersSent) {
+            const buffered = audit.failurePolicy === 'fail-open' && isBuffered(err);
+            if (failed || buffered || res.headersSent) {
               logger.error(`Activity ${action} could not be recorded: ${err.message}`);
               return end(...args);
             }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AuditEvent, AuditTarget } from '../event/audit-event.interface';
 import { NormalizedEvent } from '../event/event-normalizer';
 import { hashTerm, normalizeTerm } from '../common/terms';
@@ -93,11 +93,7 @@ export function chainHash(
   prevHash: string | null,
   values: readonly (string | number | null)[],
 ): string {
-  return createHash('sha256')
-    .update(prevHash ?? '')
-    .update('\n')
-    .update(JSON.stringify(values))
-    .digest('hex');
+  return hash('sha256', `${prevHash ?? ''}\n${JSON.stringify(values)}`, 'hex');
 }
 
 /** The row values of a stored row, for re-computing its chain hash. */

@@ -2,7 +2,15 @@ import type { Database } from 'better-sqlite3';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent } from '../event/audit-event.interface';
 import { dialectOf, placeholders, StoreDialect } from './dialect';
-import { chainHash, eventRowValues, eventTerms, PreparedEvent, preparedToEvent } from './event-row';
+import {
+  chainHash,
+  EventRow,
+  eventRowValues,
+  eventTerms,
+  PreparedEvent,
+  preparedToEvent,
+  rowToEvent,
+} from './event-row';
 import { EVENT_COLUMNS, EVENTS_TABLE, ORG_STATE_TABLE, TERMS_TABLE } from './store.constants';
 
 type Value = string | number | null;
@@ -42,15 +50,27 @@ export class EventStore {
     this.dialect = dialectOf(dataSource);
   }
 
-  /** Writes the events in a transaction of their own; resolves once it has committed. */
-  async write(events: PreparedEvent[]): Promise<AuditEvent[]> {
-    if (this.dialect === 'sqlite') return this.writeSqlite(events);
+  /**
+   * Writes the events in a transaction of their own; resolves once it has committed.
+   * `mayBeStored`: an earlier attempt may have committed some of them without the answer reaching
+   * us (the connection dropped during COMMIT); those are returned as stored, not written again.
+   */
+  async write(
+    events: PreparedEvent[],
+    options: { mayBeStored?: boolean } = {},
+  ): Promise<AuditEvent[]> {
+    const mayBeStored = options.mayBeStored ?? false;
+    if (this.dialect === 'sqlite') return this.writeSqlite(events, mayBeStored);
     for (let attempt = 1; ; attempt++) {
       const queryRunner = this.dataSource.createQueryRunner();
       try {
         await queryRunner.connect();
         await queryRunner.startTransaction();
-        const result = await this.writeAsync((sql, p) => queryRunner.query(sql, p), events);
+        const result = await this.writeAsync(
+          (sql, p) => queryRunner.query(sql, p),
+          events,
+          mayBeStored,
+        );
         await queryRunner.commitTransaction();
         this.remember(events);
         return result;
@@ -74,14 +94,18 @@ export class EventStore {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('AuditService.record: options.manager must belong to an open transaction');
     }
-    return this.writeAsync((sql, p) => manager.query(sql, p), events);
+    return this.writeAsync((sql, p) => manager.query(sql, p), events, false);
   }
 
   private remember(events: PreparedEvent[]): void {
     for (const e of events) this.knownOrgs.add(e.orgId);
   }
 
-  private async writeAsync(exec: Exec, events: PreparedEvent[]): Promise<AuditEvent[]> {
+  private async writeAsync(
+    exec: Exec,
+    events: PreparedEvent[],
+    mayBeStored: boolean,
+  ): Promise<AuditEvent[]> {
     const orgs = [...new Set(events.map((e) => e.orgId))].sort();
     const missing = orgs.filter((o) => !this.knownOrgs.has(o));
     if (missing.length) await exec(this.ensureOrgsSql(missing.length), missing);
@@ -92,7 +116,18 @@ export class EventStore {
         `SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id IN (${placeholders(orgs.length)}) ORDER BY org_id${lock}`,
         orgs,
       );
-    const plan = this.plan(events, rows);
+    // Looked up under the org locks: no other writer can be committing these ids meanwhile.
+    const stored: EventRow[] = mayBeStored
+      ? await exec(
+          `SELECT * FROM ${EVENTS_TABLE} WHERE id IN (${placeholders(events.length)})`,
+          events.map((e) => e.id),
+        )
+      : [];
+    const storedById = new Map(stored.map((r) => [r.id, r]));
+    const plan = this.plan(
+      events.filter((e) => !storedById.has(e.id)),
+      rows,
+    );
     for (let i = 0; i < plan.eventRows.length; i += EVENT_CHUNK) {
       const chunk = plan.eventRows.slice(i, i + EVENT_CHUNK);
       const row = `(${placeholders(EVENT_COLUMNS.length)})`;
@@ -108,11 +143,13 @@ export class EventStore {
         chunk.flat(),
       );
     }
-    await exec(
-      this.saveStatesSql(plan.states.length),
-      plan.states.flatMap(([org, s]) => [org, s.lastSeq, s.lastHash]),
-    );
-    return plan.events;
+    if (plan.states.length > 0) {
+      await exec(
+        this.saveStatesSql(plan.states.length),
+        plan.states.flatMap(([org, s]) => [org, s.lastSeq, s.lastHash]),
+      );
+    }
+    return mergeStored(events, plan.events, storedById);
   }
 
   /**
@@ -120,7 +157,7 @@ export class EventStore {
    * with it. TypeORM shares one connection for every query runner on SQLite; while a host
    * transaction is open on it, the batch waits instead of joining that transaction.
    */
-  private async writeSqlite(events: PreparedEvent[]): Promise<AuditEvent[]> {
+  private async writeSqlite(events: PreparedEvent[], mayBeStored: boolean): Promise<AuditEvent[]> {
     const db = (this.dataSource.driver as unknown as { databaseConnection: Database })
       .databaseConnection;
     while (db.inTransaction) await new Promise((r) => setTimeout(r, 1));
@@ -134,14 +171,25 @@ export class EventStore {
       `INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id) VALUES (?, ?, ?, ?)`,
     );
     const saveState = db.prepare(this.saveStatesSql(1));
+    const selectEvent = db.prepare(`SELECT * FROM ${EVENTS_TABLE} WHERE id = ?`);
     const run = db.transaction(() => {
       const orgs = [...new Set(events.map((e) => e.orgId))];
       const rows = orgs.map((o) => selectState.get(o)).filter(Boolean) as any[];
-      const plan = this.plan(events, rows);
+      const storedById = new Map<string, EventRow>();
+      if (mayBeStored) {
+        for (const e of events) {
+          const row = selectEvent.get(e.id) as EventRow | undefined;
+          if (row) storedById.set(e.id, row);
+        }
+      }
+      const plan = this.plan(
+        events.filter((e) => !storedById.has(e.id)),
+        rows,
+      );
       for (const r of plan.eventRows) insertEvent.run(r);
       for (const r of plan.termRows) insertTerm.run(r);
       for (const [org, s] of plan.states) saveState.run(org, s.lastSeq, s.lastHash);
-      return plan.events;
+      return mergeStored(events, plan.events, storedById);
     });
     // IMMEDIATE takes the write lock up front: another process cannot sneak in between read and write.
     return run.immediate();
@@ -191,6 +239,20 @@ export class EventStore {
       ? `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) VALUES ${values} ON DUPLICATE KEY UPDATE last_seq = VALUES(last_seq), last_hash = VALUES(last_hash)`
       : `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) VALUES ${values} ON CONFLICT (org_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash`;
   }
+}
+
+/** A batch's events in input order: those found already stored, and those just written. */
+function mergeStored(
+  events: PreparedEvent[],
+  written: AuditEvent[],
+  storedById: Map<string, EventRow>,
+): AuditEvent[] {
+  if (storedById.size === 0) return written;
+  let next = 0;
+  return events.map((e) => {
+    const row = storedById.get(e.id);
+    return row ? rowToEvent(row) : written[next++];
+  });
 }
 
 function cmp(a: Value, b: Value): number {

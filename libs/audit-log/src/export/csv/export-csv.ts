@@ -1,4 +1,4 @@
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { format } from 'fast-csv';
 import type { AuditEvent, AuditTarget } from '../../event/audit-event.interface';
@@ -55,7 +55,13 @@ export function neutralizeCsvCell(value: string): string {
   return value.length > 0 && FORMULA_TRIGGERS.has(value[0]) ? `'${value}` : value;
 }
 
+// What the store hands out: already ISO 8601 UTC with milliseconds, nothing to convert.
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function formatDate(time: AuditEvent['time'] | Date): string {
+  if (typeof time === 'string' && CANONICAL_UTC.test(time)) {
+    return time;
+  }
   const date = time instanceof Date ? time : new Date(time);
   // A stored time is always valid; an odd one is shown as stored rather than failing the export.
   return Number.isNaN(date.getTime()) ? String(time) : date.toISOString();
@@ -92,21 +98,23 @@ export function eventToCsvRow(event: AuditEvent, describe: ExportActionDescriber
   return row.map((cell) => neutralizeCsvCell(cell));
 }
 
-async function* csvRows(
-  events: AsyncIterable<AuditEvent>,
-  describe: ExportActionDescriber,
-  maxRows: number,
-  result: WriteEventsCsvResult,
-): AsyncGenerator<string[]> {
-  for await (const event of events) {
-    if (result.rowCount >= maxRows) {
-      result.truncated = true;
-      // Leaving the loop calls the source's return(), so a database cursor behind it is closed.
-      return;
-    }
-    yield eventToCsvRow(event, describe);
-    result.rowCount += 1;
-  }
+/** Resolves when `stream` wants more, rejects if it fails or closes first. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown) => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (err: unknown) => done(err);
+    const onClose = () => done(new Error('the CSV stream closed before the export was written'));
+    stream.on('drain', onDrain);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
 }
 
 /**
@@ -132,6 +140,26 @@ export async function writeEventsCsv(
     rowDelimiter: '\r\n',
     includeEndRowDelimiter: true,
   });
-  await pipeline(Readable.from(csvRows(events, describe, maxRows, result)), csv, out as Writable);
+  const piped = pipeline(csv, out as Writable);
+  try {
+    // Rows go straight into the formatter (no stream per row in between): an export is
+    // mostly this loop, run once per event.
+    for await (const event of events) {
+      if (result.rowCount >= maxRows) {
+        result.truncated = true;
+        // Leaving the loop calls the source's return(), so a database cursor behind it is closed.
+        break;
+      }
+      const more = csv.write(eventToCsvRow(event, describe));
+      result.rowCount += 1;
+      if (!more) await drained(csv);
+    }
+    csv.end();
+  } catch (err) {
+    csv.destroy(err as Error);
+    await piped.catch(() => undefined);
+    throw err;
+  }
+  await piped;
   return result;
 }

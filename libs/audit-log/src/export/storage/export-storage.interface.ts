@@ -29,6 +29,13 @@ export interface ExportStorage {
 
   /** Removes the file under `key`; removing a missing file is not an error. */
   delete(key: string): Promise<void>;
+
+  /**
+   * Removes what writes interrupted by a dying process left behind (temporary files last
+   * modified before `olderThan`). Optional: storages that cannot leave such files omit it.
+   * @returns the number of leftovers removed
+   */
+  removeIncomplete?(olderThan: Date): Promise<number>;
 }
 
 /** Keys an export storage accepts: 1 to 200 of `[A-Za-z0-9._-]`, not starting with a dot. */

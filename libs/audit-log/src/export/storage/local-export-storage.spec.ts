@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -126,5 +126,32 @@ describe('LocalExportStorage', () => {
     const key = 'Az09._-'.padEnd(200, 'x');
     await storage.write(key, Readable.from(['ok']));
     expect(await storage.size(key)).toBe(2);
+  });
+
+  it('removes temporary files a dead writer left, and only old ones', async () => {
+    const source = new PassThrough();
+    const writing = storage.write('live.csv', source);
+    source.write('in progress');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await storage.write('done.csv', Readable.from(['ok']));
+    await writeFile(join(dir, '.dead.csv.0123456789abcdef.tmp'), 'half');
+    await writeFile(join(dir, '.notours'), 'keep');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(dir, '.dead.csv.0123456789abcdef.tmp'), old, old);
+    await utimes(join(dir, '.notours'), old, old);
+
+    expect(await storage.removeIncomplete(new Date(Date.now() - 3600_000))).toBe(1);
+    const left = (await readdir(dir)).sort();
+    expect(left.filter((n) => n.startsWith('.live.csv.'))).toHaveLength(1);
+    expect(left.filter((n) => !n.startsWith('.live.csv.'))).toEqual(['.notours', 'done.csv']);
+
+    source.end();
+    await writing;
+    expect(await storage.removeIncomplete(new Date(Date.now() + 3600_000))).toBe(0);
+    expect(
+      await new LocalExportStorage({ directory: join(root, 'missing') }).removeIncomplete(
+        new Date(),
+      ),
+    ).toBe(0);
   });
 });

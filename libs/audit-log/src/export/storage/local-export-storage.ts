@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,8 @@ export interface LocalExportStorageOptions {
   /** The directory export files are kept in; created on the first write. */
   directory: string;
 }
+
+const TEMP_FILE = /^\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}\.[0-9a-f]{16}\.tmp$/;
 
 function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -90,6 +92,39 @@ export class LocalExportStorage implements ExportStorage {
         throw err;
       }
     }
+  }
+
+  async removeIncomplete(olderThan: Date): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (err) {
+      if (isNotFound(err)) {
+        return 0;
+      }
+      throw err;
+    }
+    let removed = 0;
+    for (const name of names) {
+      // Only our own temporary files: a dot, a key, a random suffix, `.tmp`.
+      if (!TEMP_FILE.test(name)) {
+        continue;
+      }
+      const path = join(this.directory, name);
+      try {
+        const stats = await stat(path);
+        // A write in progress keeps touching its file; an old one belongs to a dead process.
+        if (stats.isFile() && stats.mtimeMs < olderThan.getTime()) {
+          await unlink(path);
+          removed += 1;
+        }
+      } catch (err) {
+        if (!isNotFound(err)) {
+          throw err;
+        }
+      }
+    }
+    return removed;
   }
 
   private pathOf(key: string): string {

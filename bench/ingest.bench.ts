@@ -1,0 +1,577 @@
+/**
+ * Ingest benchmark against MariaDB/MySQL (`npm run bench:ingest`). It creates a database of its
+ * own, drops it at the end, and prints three ratios measured in this one run:
+ *
+ *  (a) AuditService.record with 64 concurrent callers vs one TypeORM save() per event (the
+ *      event entity and its term rows in one transaction, sequential)          goal >= 10x
+ *  (b) the same vs the raw ceiling: the same rows as 500-row multi-row INSERTs through mysql2,
+ *      one transaction per batch                                                goal >= 60 %
+ *  (c) a decorated Nest route vs the same route undecorated, autocannon, 64 connections, 10 s
+ *                                                                               goal >= 50 %
+ *
+ * The summary goes to bench/.results/ingest.json. Server: AUDITKIT_BENCH_MYSQL_URL, else
+ * AUDITKIT_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306/test (only host and credentials are
+ * used). BENCH_QUICK=1 shortens every phase (a smoke run, not a measurement).
+ */
+import 'reflect-metadata';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Body, Controller, INestApplication, Module, Param, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Connection, createConnection } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import {
+  Audit,
+  AuditEventEntity,
+  AuditEventInput,
+  AuditEventTermEntity,
+  AuditLogModule,
+  auditDataSourceOptions,
+  auditLogEntities,
+  createAuditLog,
+  runAuditLogMigrations,
+} from '@auditkit/nestjs';
+
+const SERVER =
+  process.env.AUDITKIT_BENCH_MYSQL_URL ??
+  process.env.AUDITKIT_TEST_MYSQL_URL ??
+  'mysql://root@127.0.0.1:3306/test';
+const QUICK = process.env.BENCH_QUICK === '1';
+
+const CONCURRENCY = 64;
+const ORGS = 16;
+const RECORD_EVENTS = QUICK ? 3_000 : 30_000;
+const RAW_EVENTS = RECORD_EVENTS;
+const RAW_BATCH = 500;
+const SAVE_SECONDS = QUICK ? 1 : 6;
+const ROUNDS = QUICK ? 1 : 3;
+const HTTP_SECONDS = QUICK ? 2 : 10;
+const HTTP_WARMUP_SECONDS = QUICK ? 1 : 2;
+
+const GOALS = { recordVsSave: 10, recordVsRaw: 0.6, decoratedVsPlain: 0.5 };
+
+const TABLES = ['auditkit_events', 'auditkit_event_terms', 'auditkit_org_state'];
+const EVENT_COLUMNS = [
+  'id',
+  'org_id',
+  'seq',
+  'occurred_at',
+  'recorded_at',
+  'action',
+  'category',
+  'actor_id',
+  'actor_type',
+  'actor_name',
+  'actor_email',
+  'targets',
+  'site_id',
+  'site_name',
+  'product',
+  'ip',
+  'user_agent',
+  'outcome',
+  'metadata',
+  'hash',
+];
+
+type Value = string | number | null;
+
+// ---------------------------------------------------------------------------------------------
+// The events: 4 exact terms each (actor name and e-mail, the user's and the group's names).
+
+function eventInput(i: number): AuditEventInput {
+  const actor = i % 200;
+  const user = (i * 7919) % 5000;
+  return {
+    orgId: `org-${i % ORGS}`,
+    action: 'user_added_to_group',
+    actor: {
+      id: `u-${actor}`,
+      type: 'user',
+      name: `Admin ${actor}`,
+      email: `admin${actor}@acme.test`,
+    },
+    targets: [
+      { id: `u-${user}`, type: 'user', name: `User ${user}` },
+      { id: `g-${i % 50}`, type: 'group', name: `group-${i % 50}` },
+    ],
+    site: { id: 's-1', name: 'acme.atlassian.test' },
+    product: 'jira',
+    location: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) bench' },
+    metadata: { reason: 'onboarding', ticket: `T-${i}` },
+  };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+const termKey = (v: string) => sha256(v.normalize('NFC').trim().toLowerCase()).slice(0, 32);
+
+interface Row {
+  event: Value[];
+  terms: Value[][];
+}
+
+/** Rows exactly as the library stores them (ids from AuditService.prepare, seq per org, hash). */
+function makeRows(prepare: (input: AuditEventInput) => any, count: number): Row[] {
+  const seq = new Map<string, number>();
+  const last = new Map<string, string>();
+  const rows: Row[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = prepare(eventInput(i));
+    const s = (seq.get(e.orgId) ?? 0) + 1;
+    seq.set(e.orgId, s);
+    const values: Value[] = [
+      e.id,
+      e.orgId,
+      s,
+      e.occurredAt,
+      e.recordedAt,
+      e.action,
+      e.category,
+      e.actor.id,
+      e.actor.type,
+      e.actor.name ?? null,
+      e.actor.email ?? null,
+      JSON.stringify(e.targets),
+      e.site?.id ?? null,
+      e.site?.name ?? null,
+      e.product,
+      e.location.ip ?? null,
+      e.location.userAgent ?? null,
+      e.outcome,
+      JSON.stringify(e.metadata),
+    ];
+    const hash = sha256(`${last.get(e.orgId) ?? ''}\n${JSON.stringify(values)}`);
+    last.set(e.orgId, hash);
+    const names = [e.actor.name, e.actor.email, ...e.targets.map((t: { name: string }) => t.name)];
+    const terms = [...new Set(names.map(termKey))].map((t) => [e.orgId, t, e.occurredAt, e.id]);
+    if (terms.length !== 4) throw new Error('bench events must carry 4 terms each');
+    rows.push({ event: [...values, hash], terms });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database plumbing
+
+function serverOptions() {
+  const u = new URL(SERVER);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password),
+  };
+}
+
+async function admin<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+  const c = await createConnection(serverOptions()).catch((err: Error) => {
+    throw new Error(
+      `MariaDB at ${new URL(SERVER).host} does not answer (${err.message}); start it first`,
+    );
+  });
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function truncate(ds: DataSource): Promise<void> {
+  for (const t of TABLES) await ds.query(`TRUNCATE TABLE ${t}`);
+}
+
+async function count(ds: DataSource, table: string): Promise<number> {
+  return Number((await ds.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
+}
+
+const now = () => performance.now();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+// ---------------------------------------------------------------------------------------------
+// (a) AuditService.record, 64 concurrent callers
+
+async function measureRecord(url: string, events: number): Promise<number> {
+  const log = await createAuditLog({ databaseUrl: url });
+  try {
+    // Warm the JIT and the pool; not measured.
+    await runCallers(log.service.record.bind(log.service), 2_000, 1_000_000);
+    await log.service.flush();
+    const started = now();
+    await runCallers(log.service.record.bind(log.service), events, 0);
+    return events / ((now() - started) / 1000);
+  } finally {
+    await log.close();
+  }
+}
+
+async function runCallers(
+  record: (i: AuditEventInput) => Promise<unknown>,
+  events: number,
+  offset: number,
+) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < events) {
+        const i = next++;
+        await record(eventInput(offset + i));
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baseline: one TypeORM save() per event (event entity + its term entities), sequential
+
+async function measureSave(
+  ds: DataSource,
+  rows: Row[],
+  seconds: number,
+): Promise<{ rate: number; events: number }> {
+  const toEntities = (r: Row) => {
+    const e = new AuditEventEntity();
+    const v = r.event;
+    Object.assign(e, {
+      id: v[0],
+      orgId: v[1],
+      seq: v[2],
+      occurredAt: v[3],
+      recordedAt: v[4],
+      action: v[5],
+      category: v[6],
+      actorId: v[7],
+      actorType: v[8],
+      actorName: v[9],
+      actorEmail: v[10],
+      targets: v[11],
+      siteId: v[12],
+      siteName: v[13],
+      product: v[14],
+      ip: v[15],
+      userAgent: v[16],
+      outcome: v[17],
+      metadata: v[18],
+      hash: v[19],
+    });
+    const terms = r.terms.map((t) =>
+      Object.assign(new AuditEventTermEntity(), {
+        orgId: t[0],
+        term: t[1],
+        occurredAt: t[2],
+        eventId: t[3],
+      }),
+    );
+    return { e, terms };
+  };
+  const entities = rows.map(toEntities);
+  const deadline = now() + seconds * 1000;
+  const started = now();
+  let n = 0;
+  while (n < entities.length && now() < deadline) {
+    const { e, terms: t } = entities[n++];
+    // One transaction per event, as a careful hand-written version would do it.
+    await ds.transaction(async (m) => {
+      await m.getRepository(AuditEventEntity).save(e);
+      await m.getRepository(AuditEventTermEntity).save(t);
+    });
+  }
+  return { rate: n / ((now() - started) / 1000), events: n };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) Raw ceiling: 500-row multi-row INSERTs through mysql2, one transaction per batch
+
+async function measureRaw(database: string, rows: Row[]): Promise<number> {
+  const c = await createConnection({
+    ...serverOptions(),
+    database,
+    charset: 'utf8mb4_bin',
+    supportBigNumbers: true,
+  });
+  try {
+    const eventRow = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
+    const started = now();
+    for (let i = 0; i < rows.length; i += RAW_BATCH) {
+      const batch = rows.slice(i, i + RAW_BATCH);
+      const terms = batch
+        .flatMap((r) => r.terms)
+        .sort((a, b) =>
+          a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0,
+        );
+      await c.query('BEGIN');
+      await c.query(
+        `INSERT INTO auditkit_events (${EVENT_COLUMNS.join(', ')}) VALUES ${batch.map(() => eventRow).join(', ')}`,
+        batch.flatMap((r) => r.event),
+      );
+      for (let j = 0; j < terms.length; j += RAW_BATCH) {
+        const chunk = terms.slice(j, j + RAW_BATCH);
+        await c.query(
+          `INSERT INTO auditkit_event_terms (org_id, term, occurred_at, event_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
+          chunk.flat(),
+        );
+      }
+      await c.query('COMMIT');
+    }
+    return rows.length / ((now() - started) / 1000);
+  } finally {
+    await c.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) A decorated Nest route vs the same route undecorated, under autocannon
+
+interface MemberBody {
+  userId: string;
+  userName: string;
+}
+
+@Controller('orgs/:orgId')
+class MembersController {
+  @Post('plain/:groupId/members')
+  plain(@Param('groupId') groupId: string, @Body() body: MemberBody) {
+    return { ok: true, groupId, userId: body.userId };
+  }
+
+  @Post('audited/:groupId/members')
+  @Audit('user_added_to_group', {
+    targets: ({ params, body }) => [
+      { id: body.userId, type: 'user', name: body.userName },
+      { id: params.groupId, type: 'group', name: params.groupId },
+    ],
+  })
+  audited(@Param('groupId') groupId: string, @Body() body: MemberBody) {
+    return { ok: true, groupId, userId: body.userId };
+  }
+}
+
+interface AutocannonResult {
+  duration: number;
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+// Runs in a process of its own, so the load generator does not share the server's event loop.
+// Each request names another user (autocannon's -I id replacement miscounts Content-Length).
+const AUTOCANNON_SCRIPT = `
+const [modulePath, url, connections, duration] = process.argv.slice(1);
+let n = 0;
+require(modulePath)({
+  url, connections: Number(connections), duration: Number(duration),
+  requests: [{
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req) => ({ ...req, body: JSON.stringify({ userId: 'u-' + ++n, userName: 'User ' + n }) }),
+  }],
+}, (err, result) => {
+  if (err) { console.error(err); process.exit(1); }
+  process.stdout.write(JSON.stringify(result));
+});
+`;
+
+function autocannon(url: string, seconds: number): Promise<AutocannonResult> {
+  const args = [
+    '-e',
+    AUTOCANNON_SCRIPT,
+    require.resolve('autocannon'),
+    url,
+    String(CONCURRENCY),
+    String(seconds),
+  ];
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`autocannon failed: ${err.message}\n${stderr}`));
+      resolve(JSON.parse(stdout) as AutocannonResult);
+    }),
+  );
+}
+
+/** Two halves of a run as one: requests/s over the whole time, the worse latency of the two. */
+function combine(runs: AutocannonResult[]) {
+  const total = runs.reduce((n, r) => n + r.requests.total, 0);
+  const seconds = runs.reduce((n, r) => n + r.duration, 0);
+  return {
+    requestsPerSecond: total / seconds,
+    total,
+    p50: Math.max(...runs.map((r) => r.latency.p50)),
+    p99: Math.max(...runs.map((r) => r.latency.p99)),
+  };
+}
+
+async function measureHttp(url: string, ds: DataSource) {
+  @Module({
+    imports: [AuditLogModule.forRoot({ databaseUrl: url })],
+    controllers: [MembersController],
+  })
+  class BenchModule {}
+
+  // Errors only: autocannon drops its connections mid-request when time is up, which Nest logs.
+  const app: INestApplication = await NestFactory.create(BenchModule, { logger: false });
+  app.use((req: any, _res: unknown, next: () => void) => {
+    req.user = { id: 'u-1', name: 'Jane Doe', email: 'jane@acme.test' };
+    next();
+  });
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}/orgs/acme`;
+  try {
+    const warm = (path: string) => autocannon(`${base}/${path}/g-1/members`, HTTP_WARMUP_SECONDS);
+    const run = async (path: string) => {
+      const r = await autocannon(`${base}/${path}/g-1/members`, HTTP_SECONDS / 2);
+      if (r.non2xx || r.errors || r.timeouts || r.requests.total === 0) {
+        throw new Error(`${path}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      }
+      return r;
+    };
+    // Alternated in halves, so a change in the machine's background load hits both alike.
+    await warm('plain');
+    await warm('audited');
+    const before = await count(ds, 'auditkit_events');
+    const plain: AutocannonResult[] = [];
+    const audited: AutocannonResult[] = [];
+    for (let half = 0; half < 2; half++) {
+      plain.push(await run('plain'));
+      audited.push(await run('audited'));
+    }
+    const stored = (await count(ds, 'auditkit_events')) - before;
+    const sent = audited.reduce((n, r) => n + r.requests.total, 0);
+    if (stored < sent)
+      throw new Error(`${sent} audited requests answered but only ${stored} events stored`);
+    return { plain: combine(plain), audited: combine(audited), stored };
+  } finally {
+    await app.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const database = `auditkit_bench_${randomBytes(4).toString('hex')}`;
+  const url = new URL(SERVER);
+  url.pathname = `/${database}`;
+  const dbUrl = url.toString();
+  const started = now();
+  await admin((c) =>
+    c.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`),
+  );
+  const ds = new DataSource({ ...auditDataSourceOptions(dbUrl), entities: auditLogEntities });
+  try {
+    await ds.initialize();
+    await runAuditLogMigrations(ds);
+    const [{ version }] = await ds.query('SELECT VERSION() AS version');
+    console.log(
+      `AuditKit ingest bench — ${version}, ${CONCURRENCY} callers, ${ORGS} orgs, 4 term rows per event`,
+    );
+
+    // Rows for the baseline and the raw ceiling, made with the library's own validation and ids.
+    const prepareLog = await createAuditLog({ databaseUrl: dbUrl, migrationsRun: false });
+    const prepare = prepareLog.service.prepare.bind(prepareLog.service);
+    const rawRows = makeRows(prepare, RAW_EVENTS);
+    const saveRows = makeRows(prepare, 20_000);
+    await prepareLog.close();
+
+    const record: number[] = [];
+    const raw: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      await truncate(ds);
+      record.push(await measureRecord(dbUrl, RECORD_EVENTS));
+      const stored = await count(ds, 'auditkit_events');
+      if (stored !== RECORD_EVENTS + 2_000) throw new Error(`record stored ${stored} events`);
+      await truncate(ds);
+      raw.push(await measureRaw(database, rawRows));
+      console.log(
+        `  round ${round}: record ${fmt(record[round - 1])} events/s, raw ${fmt(raw[round - 1])} events/s`,
+      );
+    }
+    await truncate(ds);
+    const save = await measureSave(ds, saveRows, SAVE_SECONDS);
+    if ((await count(ds, 'auditkit_event_terms')) !== save.events * 4)
+      throw new Error('save() baseline lost term rows');
+    await truncate(ds);
+    const http = await measureHttp(dbUrl, ds);
+
+    const recordRate = median(record);
+    const rawRate = median(raw);
+    const ratios = {
+      recordVsSave: recordRate / save.rate,
+      recordVsRaw: recordRate / rawRate,
+      decoratedVsPlain: http.audited.requestsPerSecond / http.plain.requestsPerSecond,
+    };
+    const verdict = (k: keyof typeof GOALS) => (ratios[k] >= GOALS[k] ? 'PASS' : 'MISS');
+    console.log('');
+    console.log('events/s (median of rounds)');
+    console.log(
+      `  AuditService.record, ${CONCURRENCY} concurrent callers   ${fmt(recordRate).padStart(9)}   rounds: ${record.map(fmt).join(', ')}`,
+    );
+    console.log(
+      `  TypeORM save() per event, sequential        ${fmt(save.rate).padStart(9)}   (${fmt(save.events)} events in ${SAVE_SECONDS} s)`,
+    );
+    console.log(
+      `  raw 500-row INSERTs via mysql2 (ceiling)    ${fmt(rawRate).padStart(9)}   rounds: ${raw.map(fmt).join(', ')}`,
+    );
+    console.log(`requests/s (autocannon, ${CONCURRENCY} connections, ${HTTP_SECONDS} s)`);
+    console.log(
+      `  undecorated route                           ${fmt(http.plain.requestsPerSecond).padStart(9)}   p50 ${http.plain.p50} ms, p99 ${http.plain.p99} ms`,
+    );
+    console.log(
+      `  @Audit route                                ${fmt(http.audited.requestsPerSecond).padStart(9)}   p50 ${http.audited.p50} ms, p99 ${http.audited.p99} ms, ${fmt(http.stored)} events stored`,
+    );
+    console.log('');
+    console.log(
+      `(a) record vs save()         ${ratios.recordVsSave.toFixed(1)}x   goal >= ${GOALS.recordVsSave}x   ${verdict('recordVsSave')}`,
+    );
+    console.log(
+      `(b) record vs raw ceiling    ${(ratios.recordVsRaw * 100).toFixed(0)} %   goal >= ${GOALS.recordVsRaw * 100} %   ${verdict('recordVsRaw')}`,
+    );
+    console.log(
+      `(c) @Audit vs plain route    ${(ratios.decoratedVsPlain * 100).toFixed(0)} %   goal >= ${GOALS.decoratedVsPlain * 100} %   ${verdict('decoratedVsPlain')}`,
+    );
+
+    const summary = {
+      at: new Date().toISOString(),
+      server: version,
+      quick: QUICK,
+      concurrency: CONCURRENCY,
+      orgs: ORGS,
+      eventsPerSecond: {
+        record: recordRate,
+        save: save.rate,
+        raw: rawRate,
+        recordRounds: record,
+        rawRounds: raw,
+      },
+      requestsPerSecond: {
+        plain: http.plain,
+        audited: http.audited,
+        auditedEventsStored: http.stored,
+      },
+      ratios,
+      goals: GOALS,
+      pass: {
+        recordVsSave: verdict('recordVsSave') === 'PASS',
+        recordVsRaw: verdict('recordVsRaw') === 'PASS',
+        decoratedVsPlain: verdict('decoratedVsPlain') === 'PASS',
+      },
+      seconds: (now() - started) / 1000,
+    };
+    const dir = join(__dirname, '.results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ingest.json'), JSON.stringify(summary, null, 2) + '\n');
+    console.log(`\nwrote bench/.results/ingest.json (${summary.seconds.toFixed(0)} s)`);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database}`));
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

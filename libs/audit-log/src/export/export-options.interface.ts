@@ -1,0 +1,103 @@
+import type { AuditClock } from '../common/clock';
+import type { ExportStorage } from './storage/export-storage.interface';
+
+/** Tuning of the export job queue (Bull on Redis, or the in-process dev queue). */
+export interface AuditExportQueueOptions {
+  /** Bull queue name; give each app (or test) its own to keep them apart. @default 'auditkit-exports' */
+  name?: string;
+  /** Bull key prefix in Redis. @default 'bull' */
+  prefix?: string;
+  /** Tries per export before it is marked `failed` (a killed worker's try counts). @default 3 */
+  attempts?: number;
+  /** First retry delay; doubles on each retry (exponential backoff). @default 5000 */
+  backoffMs?: number;
+  /** How long a worker's lock on a job lasts without renewal (Bull `lockDuration`). @default 30000 */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died (Bull `stalledInterval`). @default 30000 */
+  stalledIntervalMs?: number;
+  /** How often a job may stall (its worker die) before Bull gives it up. @default 1 */
+  maxStalledCount?: number;
+  /**
+   * How often a worker looks for exports whose job was lost (Redis restarted without
+   * persistence, a mail left unsent) and queues them again; 0 turns it off.
+   * @default 60000
+   */
+  recoveryIntervalMs?: number;
+  /** How old an unfinished export must be before recovery queues it again. @default 60000 */
+  recoveryGraceMs?: number;
+  /**
+   * After this long, a mail claimed by a worker that never confirmed sending it is presumed
+   * lost (the worker died) and sent again. Longer than nodemailer's own socket timeout.
+   * @default 900000 (15 minutes)
+   */
+  mailClaimTimeoutMs?: number;
+}
+
+/** Options of `AuditExportModule.forRoot()` / `forRootAsync()`. */
+export interface AuditExportModuleOptions {
+  /**
+   * Redis for the Bull export queue, `redis://[user:pass@]host:port[/db]`. When unset, export
+   * jobs run in the process that queued them (development only; logged as a warning).
+   * @default undefined (in-process)
+   */
+  redisUrl?: string;
+  /**
+   * Process export jobs in this process. API-only processes set `false` and only queue jobs for
+   * worker processes (needs `redisUrl`).
+   * @default true
+   */
+  worker?: boolean;
+  /** Exports one worker process runs at the same time. @default 2 */
+  concurrency?: number;
+  /** Directory finished CSV files are kept in until their link expires. @default './data/exports' */
+  storageDir?: string;
+  /**
+   * Where finished files are kept, replacing the local `storageDir` (e.g. a bucket).
+   * @default a LocalExportStorage on `storageDir`
+   */
+  storage?: ExportStorage;
+  /** Directory mails are written to as `.eml` files when `smtpUrl` is unset. @default './data/outbox' */
+  outboxDir?: string;
+  /**
+   * `smtp://user:pass@host:port` (or `smtps://`) to send mails through. When unset, mails go to
+   * `outboxDir` and their links are logged.
+   * @default undefined (outbox)
+   */
+  smtpUrl?: string;
+  /** Sender of export mails. @default 'AuditKit <no-reply@localhost>' */
+  mailFrom?: string;
+  /**
+   * Base URL of the admin API as users reach it, including any mount path
+   * (`https://audit.example.com` or `https://app.example.com/audit`). Required.
+   */
+  publicUrl: string;
+  /** Hours a download link works, counted from the moment the file is ready. @default 24 */
+  linkTtlHours?: number;
+  /** Most rows in one export; the newest are kept and the export is marked truncated. @default 10000 */
+  maxRows?: number;
+  /**
+   * Secret the download links are signed with (HMAC-SHA256); at least 32 random characters,
+   * the same on every process. Required.
+   */
+  linkSecret: string;
+  /** Time source of link expiry and export timestamps (tests set one). @default the system clock */
+  clock?: AuditClock;
+  /**
+   * Run the hourly cleanup (delete expired files, mark exports `expired`) in this process.
+   * `AuditExportService.cleanup()` runs it on demand either way.
+   * @default true
+   */
+  cleanup?: boolean;
+  /** Queue tuning. @default see each field */
+  queue?: AuditExportQueueOptions;
+}
+
+/** Options with every default filled in, as the services see them. */
+export interface ResolvedAuditExportOptions extends Required<
+  Omit<AuditExportModuleOptions, 'redisUrl' | 'smtpUrl' | 'storage' | 'queue'>
+> {
+  redisUrl?: string;
+  smtpUrl?: string;
+  storage?: ExportStorage;
+  queue: Required<AuditExportQueueOptions>;
+}

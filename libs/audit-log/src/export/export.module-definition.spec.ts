@@ -1,0 +1,83 @@
+import { systemClock } from '../common/clock';
+import { resolveExportOptions } from './export.module-definition';
+
+const required = { publicUrl: 'https://audit.example.test/', linkSecret: 'x'.repeat(32) };
+
+describe('resolveExportOptions', () => {
+  it('fills in every default', () => {
+    expect(resolveExportOptions(required)).toEqual({
+      redisUrl: undefined,
+      worker: true,
+      concurrency: 2,
+      storageDir: './data/exports',
+      storage: undefined,
+      outboxDir: './data/outbox',
+      smtpUrl: undefined,
+      mailFrom: 'AuditKit <no-reply@localhost>',
+      publicUrl: 'https://audit.example.test',
+      linkTtlHours: 24,
+      maxRows: 10000,
+      linkSecret: required.linkSecret,
+      clock: systemClock,
+      cleanup: true,
+      queue: {
+        name: 'auditkit-exports',
+        prefix: 'bull',
+        attempts: 3,
+        backoffMs: 5000,
+        lockDurationMs: 30000,
+        stalledIntervalMs: 30000,
+        maxStalledCount: 1,
+        recoveryIntervalMs: 60000,
+        recoveryGraceMs: 60000,
+        mailClaimTimeoutMs: 900000,
+      },
+    });
+  });
+
+  it('keeps a mount path in publicUrl and drops trailing slashes', () => {
+    expect(
+      resolveExportOptions({ ...required, publicUrl: 'http://h:3000/audit//' }).publicUrl,
+    ).toBe('http://h:3000/audit');
+  });
+
+  it.each([
+    [{ publicUrl: '' }, 'options.publicUrl is required'],
+    [{ publicUrl: 'ftp://x' }, 'options.publicUrl must start with http:// or https://'],
+    [{ publicUrl: 'not a url' }, 'options.publicUrl is not a valid URL'],
+    [{ linkSecret: '' }, 'options.linkSecret is required'],
+    [{ linkSecret: 'short' }, 'options.linkSecret is required'],
+    [
+      { redisUrl: 'http://localhost:6379' },
+      'options.redisUrl must start with redis:// or rediss://',
+    ],
+    [{ smtpUrl: 'mail.example.test' }, 'options.smtpUrl is not a valid URL'],
+    [{ worker: false }, 'options.worker false needs redisUrl'],
+    [{ maxRows: 0 }, 'options.maxRows must be a whole number of at least 1'],
+    [{ maxRows: 1.5 }, 'options.maxRows must be a whole number'],
+    [{ concurrency: -1 }, 'options.concurrency must be'],
+    [{ linkTtlHours: 0 }, 'options.linkTtlHours must be a positive number'],
+    [{ queue: { attempts: 0 } }, 'options.queue.attempts must be'],
+  ])('refuses %j with one clear line', (bad, message) => {
+    expect(() => resolveExportOptions({ ...required, ...bad } as never)).toThrow(message);
+  });
+
+  it('accepts an API-only process with Redis', () => {
+    const o = resolveExportOptions({
+      ...required,
+      worker: false,
+      redisUrl: 'redis://127.0.0.1:6379/2',
+    });
+    expect(o).toMatchObject({ worker: false, redisUrl: 'redis://127.0.0.1:6379/2' });
+  });
+
+  it('never echoes a secret in its errors', () => {
+    try {
+      resolveExportOptions({ ...required, redisUrl: 'http://user:s3cret@h:6379' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('s3cret');
+      return;
+    }
+    throw new Error('expected an error');
+  });
+});

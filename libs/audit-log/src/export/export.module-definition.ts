@@ -1,0 +1,110 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { systemClock } from '../common/clock';
+import { AuditExportModuleOptions, ResolvedAuditExportOptions } from './export-options.interface';
+import { invalidExportOptionMessage } from './export.messages';
+
+export const {
+  ConfigurableModuleClass: AuditExportConfigurableModule,
+  MODULE_OPTIONS_TOKEN: AUDIT_EXPORT_MODULE_OPTIONS,
+  OPTIONS_TYPE: AUDIT_EXPORT_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: AUDIT_EXPORT_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<AuditExportModuleOptions>({ moduleName: 'AuditExport' })
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: false }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
+  .build();
+
+function url(name: string, value: string | undefined, protocols: string[]): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error(invalidExportOptionMessage(name, 'is not a valid URL'));
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new Error(
+      invalidExportOptionMessage(
+        name,
+        `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      ),
+    );
+  }
+  return value;
+}
+
+function positiveInt(name: string, value: number | undefined, def: number, min = 1): number {
+  if (value === undefined) return def;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(invalidExportOptionMessage(name, `must be a whole number of at least ${min}`));
+  }
+  return value;
+}
+
+/** The one place defaults are merged and options checked; a bad option fails the start. */
+export function resolveExportOptions(
+  options: AuditExportModuleOptions,
+): ResolvedAuditExportOptions {
+  const publicUrl = url('publicUrl', options.publicUrl, ['http:', 'https:']);
+  if (!publicUrl) throw new Error(invalidExportOptionMessage('publicUrl', 'is required'));
+  if (typeof options.linkSecret !== 'string' || options.linkSecret.length < 16) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'linkSecret',
+        'is required (at least 16 characters; 32 random ones advised)',
+      ),
+    );
+  }
+  const redisUrl = url('redisUrl', options.redisUrl, ['redis:', 'rediss:']);
+  const smtpUrl = url('smtpUrl', options.smtpUrl, ['smtp:', 'smtps:']);
+  const worker = options.worker ?? true;
+  if (!worker && !redisUrl) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'worker',
+        'false needs redisUrl: without Redis, exports run in the process that queued them',
+      ),
+    );
+  }
+  const linkTtlHours = options.linkTtlHours ?? 24;
+  if (!(typeof linkTtlHours === 'number' && linkTtlHours > 0 && Number.isFinite(linkTtlHours))) {
+    throw new Error(
+      invalidExportOptionMessage('linkTtlHours', 'must be a positive number of hours'),
+    );
+  }
+  const q = options.queue ?? {};
+  return {
+    redisUrl,
+    worker,
+    concurrency: positiveInt('concurrency', options.concurrency, 2),
+    storageDir: options.storageDir ?? './data/exports',
+    storage: options.storage,
+    outboxDir: options.outboxDir ?? './data/outbox',
+    smtpUrl,
+    mailFrom: options.mailFrom ?? 'AuditKit <no-reply@localhost>',
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    linkTtlHours,
+    maxRows: positiveInt('maxRows', options.maxRows, 10_000),
+    linkSecret: options.linkSecret,
+    clock: options.clock ?? systemClock,
+    cleanup: options.cleanup ?? true,
+    queue: {
+      name: q.name ?? 'auditkit-exports',
+      prefix: q.prefix ?? 'bull',
+      attempts: positiveInt('queue.attempts', q.attempts, 3),
+      backoffMs: positiveInt('queue.backoffMs', q.backoffMs, 5000, 0),
+      lockDurationMs: positiveInt('queue.lockDurationMs', q.lockDurationMs, 30_000),
+      stalledIntervalMs: positiveInt('queue.stalledIntervalMs', q.stalledIntervalMs, 30_000),
+      maxStalledCount: positiveInt('queue.maxStalledCount', q.maxStalledCount, 1, 0),
+      recoveryIntervalMs: positiveInt('queue.recoveryIntervalMs', q.recoveryIntervalMs, 60_000, 0),
+      recoveryGraceMs: positiveInt('queue.recoveryGraceMs', q.recoveryGraceMs, 60_000, 0),
+      mailClaimTimeoutMs: positiveInt(
+        'queue.mailClaimTimeoutMs',
+        q.mailClaimTimeoutMs,
+        15 * 60_000,
+      ),
+    },
+  };
+}

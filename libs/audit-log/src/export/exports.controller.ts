@@ -1,0 +1,99 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { principalOf } from '../admin/admin-auth.guard';
+import { RequirePermission } from '../admin/admin-permission.decorator';
+import { apiError, ApiExceptionFilter } from '../admin/api-error';
+import { apiBase } from '../admin/event-resource';
+import { describeFilters, toEventFilters } from '../admin/filters';
+import { validateDto } from '../admin/validate-dto';
+import { ActionCatalog } from '../catalog/action-catalog';
+import { AuditWriteError } from '../exceptions/audit-write.exception';
+import { EventFiltersDto } from '../query/event-filters';
+import { clientIp, userAgent } from '../recording/request-event';
+import { AuditExportService } from './audit-export.service';
+import { ExportAuthGuard } from './export-auth.guard';
+import { exportResource, exportSelfLink } from './export-resource';
+
+/** POST and GET of exports (API.md section 5); org admins only. */
+@Controller('admin/v1/orgs/:orgId/exports')
+@UseGuards(ExportAuthGuard)
+@UseFilters(ApiExceptionFilter)
+export class ExportsController {
+  constructor(
+    private readonly exports: AuditExportService,
+    private readonly catalog: ActionCatalog,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @RequirePermission('read')
+  async create(
+    @Param('orgId') orgId: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    // No body at all means "export everything", like GET events without a query.
+    const dto = validateDto(EventFiltersDto, body ?? {}, 'pointer');
+    const filters = toEventFilters(dto, this.catalog, 'pointer');
+    const principal = principalOf(req);
+    if (!principal.email) {
+      throw apiError(
+        422,
+        'Exports are e-mailed to the admin who asks for them, and this token has no "email" claim. Sign in with a token that carries your e-mail address.',
+        'email_required',
+      );
+    }
+    let created;
+    try {
+      created = await this.exports.request({
+        orgId,
+        filters,
+        requester: { id: principal.sub, name: principal.name, email: principal.email },
+        location: { ip: clientIp(req), userAgent: userAgent(req) },
+      });
+    } catch (err) {
+      if (err instanceof AuditWriteError)
+        throw apiError(503, 'The export could not be recorded; try again.');
+      throw err;
+    }
+    const self = exportSelfLink(apiBase(req), orgId, created.id);
+    res.setHeader('Location', self);
+    return {
+      data: {
+        id: created.id,
+        type: 'exports',
+        attributes: {
+          status: 'queued',
+          filters: describeFilters(filters),
+          requestedBy: principal.sub,
+          createdAt: created.createdAt.toISOString(),
+        },
+        links: { self },
+      },
+    };
+  }
+
+  @Get(':exportId')
+  @RequirePermission('read')
+  async one(
+    @Param('orgId') orgId: string,
+    @Param('exportId') exportId: string,
+    @Req() req: Request,
+  ) {
+    const found = await this.exports.get(orgId, exportId);
+    if (!found) throw apiError(404, `No export ${exportId} in this organization`);
+    return { data: exportResource(found, apiBase(req)) };
+  }
+}
