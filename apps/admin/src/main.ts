@@ -55,8 +55,12 @@ async function main(): Promise<void> {
       config.jwtSecret!,
       8 * 3600,
     );
+    // A token is a secret: it goes to a file only its owner can read, never to the log.
+    const file = join(config.dataDir, 'demo-sign-in.url');
+    writeFileSync(file, `${config.publicUrl}/#token=${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
     logger.log(
-      `Open ${config.publicUrl}/#token=${token} to sign in as an org admin of "${org}" (valid 8 hours)`,
+      `Demo ready: open the sign-in link kept in ${file} (org admin of "${org}", 8 hours)`,
     );
   }
 }
