@@ -22,6 +22,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DynamicModule, INestApplication, INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import Bull from 'bull';
 import { format } from 'fast-csv';
 import { createConnection as createStreamingConnection } from 'mysql2';
 import { createConnection, createPool, Pool, RowDataPacket } from 'mysql2/promise';
@@ -284,9 +285,13 @@ async function postExport(app: INestApplication, orgId: string, bearer: string):
   return ((await res.json()) as { data: { id: string } }).data.id;
 }
 
+const queuesUsed: { name: string; prefix: string }[] = [];
+
 function unique(label: string) {
   const s = randomBytes(4).toString('hex');
-  return { name: `bench-${label}-${s}`, prefix: `auditkit-bench-${s}` };
+  const queue = { name: `bench-${label}-${s}`, prefix: `auditkit-bench-${s}` };
+  queuesUsed.push(queue);
+  return queue;
 }
 
 /** The baseline: one query, rows straight into fast-csv, into a file. */
@@ -503,6 +508,10 @@ async function main(): Promise<void> {
       await new Promise((resolve) => worker!.once('exit', resolve));
     }
     for (const a of apps.reverse()) await a.close();
+    for (const { name, prefix } of queuesUsed) {
+      const queue = new Bull(name, REDIS, { prefix });
+      await queue.obliterate({ force: true }).finally(() => queue.close());
+    }
     await mail.close();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
     await admin.end();

@@ -3,7 +3,12 @@ import { rmSync } from 'node:fs';
 import Bull from 'bull';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AuditExportService, AuditService, LocalExportStorage } from '@auditkit/nestjs';
+import {
+  AuditExportService,
+  AuditService,
+  EXPORT_FAILED_SUBJECT,
+  LocalExportStorage,
+} from '@auditkit/nestjs';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import {
@@ -13,6 +18,7 @@ import {
   download,
   downloadLink,
   finishedFiles,
+  forgetQueues,
   LINK_SECRET,
   parseCsv,
   PUBLIC_URL,
@@ -58,6 +64,7 @@ describe('exports when workers die, Redis restarts and workers race', () => {
   afterAll(async () => {
     for (const w of workers) await w.kill();
     for (const a of opened.reverse()) await a.close();
+    await forgetQueues(REDIS_URL);
     await smtp?.close();
     await db?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -222,6 +229,44 @@ describe('exports when workers die, Redis restarts and workers race', () => {
     expect((await rowOf(worker, id)).error).toBeNull();
     expect(allFiles(storageDir)).toEqual([`${id}.csv`]);
     expect(await csvIds(worker, id)).toEqual(expected);
+  });
+
+  it('marks an export failed after its last attempt and mails that once', async () => {
+    const queue = { ...uniqueQueue('fail'), ...FAST_STALL, attempts: 2 };
+    const storageDir = dir('fail');
+    const storage = new GatedStorage(new LocalExportStorage({ directory: storageDir }), storageDir);
+    const worker = await app({ redisUrl: REDIS_URL, queue, storage }, storageDir);
+    const gates = [storage.holdNextWrite(4096), storage.holdNextWrite(4096)];
+    const id = await requestExport(worker);
+    for (const gate of gates) {
+      await gate.reached;
+      gate.fail(new Error('disk full'));
+    }
+    const mail = await mailOf(id);
+    await drained(queue);
+    expect(mail.subject).toBe(EXPORT_FAILED_SUBJECT);
+    expect(mail.text).toContain('could not be created');
+    expect(mail.text).not.toContain('disk full');
+    expect(smtp.forExport(id)).toHaveLength(1);
+    expect(await exportOf(worker, id)).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      rowCount: null,
+    });
+    expect((await rowOf(worker, id)).error).toContain('disk full');
+    expect(allFiles(storageDir)).toEqual([]);
+    const res = await request(worker.getHttpServer())
+      .get(`/admin/v1/orgs/acme/exports/${id}`)
+      .set('Authorization', `Bearer ${admin}`)
+      .expect(200);
+    expect(res.body.data.attributes).toMatchObject({
+      status: 'failed',
+      rowCount: null,
+      expiresAt: null,
+    });
+    expect(JSON.stringify(res.body)).not.toContain('disk full');
+    // Nothing more is owed for it.
+    expect(await worker.get(AuditExportService).reconcile(new Date(Date.now() + HOUR))).toEqual([]);
   });
 
   describe('with a Redis of its own', () => {

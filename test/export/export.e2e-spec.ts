@@ -20,6 +20,7 @@ import {
   downloadLink,
   expectedRow,
   finishedFiles,
+  forgetQueues,
   parseCsv,
   seedEvents,
   tempDir,
@@ -64,6 +65,7 @@ describe('exports on MariaDB with Redis and SMTP', () => {
 
   afterAll(async () => {
     for (const a of opened.reverse()) await a.close();
+    await forgetQueues(REDIS_URL);
     await smtp?.close();
     await db?.drop();
     rmSync(storageDir, { recursive: true, force: true });

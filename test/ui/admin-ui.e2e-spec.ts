@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { createServer, AddressInfo } from 'node:net';
@@ -106,6 +107,11 @@ describe('admin web UI in Chromium', () => {
     await page.goto(`${base}/#token=${token}`);
     return page;
   }
+
+  it('runs one scheduler: retention and export cleanup are each registered once', () => {
+    const jobs = [...app.get(SchedulerRegistry).getCronJobs().keys()].sort();
+    expect(jobs).toEqual(['auditkit-export-cleanup', 'auditkit-retention']);
+  });
 
   it('shows the newest activity first with Date, Actor, Action columns', async () => {
     const page = await signedIn({ acme: ['org-admin'] });

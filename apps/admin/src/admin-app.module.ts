@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { join } from 'node:path';
 import {
   AuditAdminModule,
@@ -15,6 +16,8 @@ export class AdminAppModule {
     return {
       module: AdminAppModule,
       imports: [
+        // The one scheduler of the app: retention and export cleanup declare their jobs with @Cron.
+        ScheduleModule.forRoot(),
         AuditLogModule.forRoot({ isGlobal: true, databaseUrl: config.databaseUrl }),
         AuditAdminModule.forRoot({
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Bull from 'bull';
 import { parseString } from 'fast-csv';
 import type { ParsedMail } from 'mailparser';
 import request from 'supertest';
@@ -35,10 +36,26 @@ export class TestClock implements AuditClock {
   }
 }
 
+const queuesUsed: { name: string; prefix: string }[] = [];
+
 /** A queue name of its own per app, so runs never share jobs. */
 export function uniqueQueue(label: string): { name: string; prefix: string } {
   const suffix = randomBytes(4).toString('hex');
-  return { name: `exports-${label}-${suffix}`, prefix: `auditkit-test-${suffix}` };
+  const queue = { name: `exports-${label}-${suffix}`, prefix: `auditkit-test-${suffix}` };
+  queuesUsed.push(queue);
+  return queue;
+}
+
+/** Removes every key of the queues this suite made from `redisUrl` (call after the apps closed). */
+export async function forgetQueues(redisUrl: string): Promise<void> {
+  for (const { name, prefix } of queuesUsed.splice(0)) {
+    const queue = new Bull(name, redisUrl, { prefix });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+  }
 }
 
 export function tempDir(label: string): string {

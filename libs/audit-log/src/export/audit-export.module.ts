@@ -6,8 +6,8 @@ import {
   OnApplicationShutdown,
   Provider,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { ScheduleModule } from '@nestjs/schedule';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { warnIfNotScheduled } from '../common/scheduler-check';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditExportService } from './audit-export.service';
 import { ExportAuthGuard } from './export-auth.guard';
@@ -22,6 +22,7 @@ import {
   AUDIT_EXPORT_QUEUE,
   AUDIT_EXPORT_RESOLVED_OPTIONS,
   AUDIT_EXPORT_STORAGE,
+  EXPORT_CLEANUP_CRON,
 } from './export.internal-constants';
 import { adminPluginMissingMessage } from './export.messages';
 import {
@@ -116,7 +117,6 @@ const providers: Provider[] = [
  * process that queued them (development).
  */
 @Module({
-  imports: [ScheduleModule.forRoot()],
   controllers: [ExportsController, ExportDownloadController],
   providers,
   exports: [AuditExportService],
@@ -131,6 +131,8 @@ export class AuditExportModule
     @Inject(AUDIT_EXPORT_MAILER) private readonly mailer: ExportMailer,
     private readonly guard: ExportAuthGuard,
     private readonly http: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
+    @Inject(AUDIT_EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedAuditExportOptions,
   ) {
     super();
   }
@@ -140,6 +142,8 @@ export class AuditExportModule
     if (this.http.httpAdapter && !this.guard.isAvailable()) {
       this.logger.warn(adminPluginMissingMessage());
     }
+    if (this.options.cleanup)
+      warnIfNotScheduled(this.moduleRef, EXPORT_CLEANUP_CRON, 'Export cleanup');
   }
 
   onApplicationShutdown(): void {

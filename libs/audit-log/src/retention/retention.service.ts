@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { systemClock } from '../common/clock';
+import { warnIfNotScheduled } from '../common/scheduler-check';
 import { dialectOf } from '../store/dialect';
 import {
   EVENTS_TABLE,
@@ -21,6 +23,7 @@ export interface PurgeResult {
 }
 
 const DAY = 24 * 3600 * 1000;
+const RETENTION_CRON = 'auditkit-retention';
 // Idempotency keys only need to outlive a client's retries.
 const IDEMPOTENCY_TTL = DAY;
 
@@ -29,21 +32,28 @@ const IDEMPOTENCY_TTL = DAY;
  * (org, time) indexes. The per-org `seq` state is kept, so numbering never restarts.
  */
 @Injectable()
-export class RetentionService {
+export class RetentionService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AuditLog');
   private running = false;
 
   constructor(
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUDIT_RETENTION_OPTIONS) private readonly options: AuditRetentionModuleOptions,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.schedule !== false) {
+      warnIfNotScheduled(this.moduleRef, RETENTION_CRON, 'The retention purge');
+    }
+  }
 
   get retentionDays(): number {
     return this.options.retentionDays ?? 180;
   }
 
   /** The scheduled run: every hour, so a day's worth never piles up. */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'auditkit-retention' })
+  @Cron(CronExpression.EVERY_HOUR, { name: RETENTION_CRON })
   async scheduled(): Promise<void> {
     if (this.options.schedule === false || this.running) return;
     this.running = true;
