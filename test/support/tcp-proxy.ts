@@ -112,7 +112,7 @@ export class TcpProxy {
         this.loseCommitAck &&
         chunk.length >= 11 &&
         chunk[4] === 0x03 &&
-        /^COMMIT\b/i.test(chunk.toString('latin1', 5))
+        /(^|;\s*)COMMIT\s*$/i.test(chunk.toString('latin1', 5))
       ) {
         this.loseCommitAck = false;
         commitSent = true;

@@ -16,6 +16,19 @@ import { EVENT_COLUMNS, EVENTS_TABLE, ORG_STATE_TABLE, TERMS_TABLE } from './sto
 type Value = string | number | null;
 type Exec = (sql: string, params: Value[]) => Promise<any>;
 
+interface Statement {
+  sql: string;
+  params: Value[];
+}
+
+interface ReadStatements {
+  statements: Statement[];
+  /** Index of the org-state SELECT among the statements' results. */
+  stateIndex: number;
+  /** Index of the already-stored lookup, or -1. */
+  storedIndex: number;
+}
+
 interface OrgState {
   lastSeq: number;
   lastHash: string | null;
@@ -42,12 +55,16 @@ export class EventStore {
   readonly dialect: StoreDialect;
   // Orgs whose state row is known to exist, so the batch can skip the "ensure" statement.
   private readonly knownOrgs = new Set<string>();
+  // Only a pool opened with multipleStatements (the module's own) can take a batch in two trips.
+  private readonly multiStatements: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly tamperEvidence: boolean,
   ) {
     this.dialect = dialectOf(dataSource);
+    const options = dataSource.options as { multipleStatements?: boolean };
+    this.multiStatements = this.dialect === 'mysql' && options.multipleStatements === true;
   }
 
   /**
@@ -62,6 +79,14 @@ export class EventStore {
     const mayBeStored = options.mayBeStored ?? false;
     if (this.dialect === 'sqlite') return this.writeSqlite(events, mayBeStored);
     for (let attempt = 1; ; attempt++) {
+      if (this.multiStatements) {
+        try {
+          return await this.writeMysqlMulti(events, mayBeStored);
+        } catch (err) {
+          if (attempt < 3 && isDeadlock(err)) continue;
+          throw err;
+        }
+      }
       const queryRunner = this.dataSource.createQueryRunner();
       try {
         await queryRunner.connect();
@@ -77,8 +102,7 @@ export class EventStore {
       } catch (err) {
         if (queryRunner.isTransactionActive)
           await queryRunner.rollbackTransaction().catch(() => undefined);
-        const code = (err as { driverError?: { code?: string } }).driverError?.code;
-        if (attempt < 3 && code && MYSQL_DEADLOCK.has(code)) continue;
+        if (attempt < 3 && isDeadlock(err)) continue;
         throw err;
       } finally {
         await queryRunner.release();
@@ -106,50 +130,109 @@ export class EventStore {
     events: PreparedEvent[],
     mayBeStored: boolean,
   ): Promise<AuditEvent[]> {
+    const reads = this.readStatements(events, mayBeStored);
+    const results: any[] = [];
+    for (const st of reads.statements) results.push(await exec(st.sql, st.params));
+    const { plan, storedById } = this.planFromReads(events, reads, results);
+    for (const st of this.writeStatements(plan)) await exec(st.sql, st.params);
+    return mergeStored(events, plan.events, storedById);
+  }
+
+  /**
+   * MySQL with `multipleStatements` on the module's own pool: the batch takes two round trips
+   * (begin + lock + read, then inserts + state + COMMIT) instead of six. Group commit keeps a
+   * closed loop of callers waiting on each batch, so round trips are most of its latency.
+   */
+  private async writeMysqlMulti(
+    events: PreparedEvent[],
+    mayBeStored: boolean,
+  ): Promise<AuditEvent[]> {
+    const queryRunner = this.dataSource.createQueryRunner();
+    let open = false;
+    try {
+      await queryRunner.connect();
+      const reads = this.readStatements(events, mayBeStored);
+      open = true;
+      const head = await queryRunner.query(
+        ['START TRANSACTION', ...reads.statements.map((st) => st.sql)].join(';\n'),
+        reads.statements.flatMap((st) => st.params),
+      );
+      const { plan, storedById } = this.planFromReads(events, reads, head.slice(1));
+      const writes = this.writeStatements(plan);
+      await queryRunner.query(
+        [...writes.map((st) => st.sql), 'COMMIT'].join(';\n'),
+        writes.flatMap((st) => st.params),
+      );
+      open = false;
+      this.remember(events);
+      return mergeStored(events, plan.events, storedById);
+    } catch (err) {
+      // A failed statement stops the rest of its round trip, COMMIT included.
+      if (open) await queryRunner.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await queryRunner.release();
+    }
+  }
+
+  private readStatements(events: PreparedEvent[], mayBeStored: boolean): ReadStatements {
+    const statements: Statement[] = [];
     const orgs = [...new Set(events.map((e) => e.orgId))].sort();
     const missing = orgs.filter((o) => !this.knownOrgs.has(o));
-    if (missing.length) await exec(this.ensureOrgsSql(missing.length), missing);
+    if (missing.length)
+      statements.push({ sql: this.ensureOrgsSql(missing.length), params: missing });
     const lock = this.dialect === 'mysql' ? ' FOR UPDATE' : '';
     // Sorted, so concurrent writers lock org rows in one order and cannot deadlock on them.
-    const rows: { org_id: string; last_seq: number | string; last_hash: string | null }[] =
-      await exec(
-        `SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id IN (${placeholders(orgs.length)}) ORDER BY org_id${lock}`,
-        orgs,
-      );
+    const stateIndex = statements.length;
+    statements.push({
+      sql: `SELECT org_id, last_seq, last_hash FROM ${ORG_STATE_TABLE} WHERE org_id IN (${placeholders(orgs.length)}) ORDER BY org_id${lock}`,
+      params: orgs,
+    });
     // Looked up under the org locks: no other writer can be committing these ids meanwhile.
-    const stored: EventRow[] = mayBeStored
-      ? await exec(
-          `SELECT * FROM ${EVENTS_TABLE} WHERE id IN (${placeholders(events.length)})`,
-          events.map((e) => e.id),
-        )
-      : [];
+    const storedIndex = mayBeStored ? statements.length : -1;
+    if (mayBeStored) {
+      statements.push({
+        sql: `SELECT * FROM ${EVENTS_TABLE} WHERE id IN (${placeholders(events.length)})`,
+        params: events.map((e) => e.id),
+      });
+    }
+    return { statements, stateIndex, storedIndex };
+  }
+
+  private planFromReads(events: PreparedEvent[], reads: ReadStatements, results: any[]) {
+    const stored: EventRow[] = reads.storedIndex >= 0 ? results[reads.storedIndex] : [];
     const storedById = new Map(stored.map((r) => [r.id, r]));
     const plan = this.plan(
       events.filter((e) => !storedById.has(e.id)),
-      rows,
+      results[reads.stateIndex],
     );
+    return { plan, storedById };
+  }
+
+  private writeStatements(plan: BatchPlan): Statement[] {
+    const statements: Statement[] = [];
+    const row = `(${placeholders(EVENT_COLUMNS.length)})`;
     for (let i = 0; i < plan.eventRows.length; i += EVENT_CHUNK) {
       const chunk = plan.eventRows.slice(i, i + EVENT_CHUNK);
-      const row = `(${placeholders(EVENT_COLUMNS.length)})`;
-      await exec(
-        `INSERT INTO ${EVENTS_TABLE} (${EVENT_COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')}`,
-        chunk.flat(),
-      );
+      statements.push({
+        sql: `INSERT INTO ${EVENTS_TABLE} (${EVENT_COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')}`,
+        params: chunk.flat(),
+      });
     }
     for (let i = 0; i < plan.termRows.length; i += TERM_CHUNK) {
       const chunk = plan.termRows.slice(i, i + TERM_CHUNK);
-      await exec(
-        `INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        chunk.flat(),
-      );
+      statements.push({
+        sql: `INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        params: chunk.flat(),
+      });
     }
     if (plan.states.length > 0) {
-      await exec(
-        this.saveStatesSql(plan.states.length),
-        plan.states.flatMap(([org, s]) => [org, s.lastSeq, s.lastHash]),
-      );
+      statements.push({
+        sql: this.saveStatesSql(plan.states.length),
+        params: plan.states.flatMap(([org, s]) => [org, s.lastSeq, s.lastHash]),
+      });
     }
-    return mergeStored(events, plan.events, storedById);
+    return statements;
   }
 
   /**
@@ -257,4 +340,10 @@ function mergeStored(
 
 function cmp(a: Value, b: Value): number {
   return a! < b! ? -1 : a! > b! ? 1 : 0;
+}
+
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e.driverError?.code ?? e.code;
+  return !!code && MYSQL_DEADLOCK.has(code);
 }
