@@ -85,6 +85,14 @@ describe.each(DATABASES)('POST events on %s', (kind) => {
     });
   });
 
+  it('takes time as epoch milliseconds too', async () => {
+    const ms = Date.parse('2026-11-01T08:30:00.250Z');
+    const res = await post({ action: 'group_created', actor: { id: 'u-1' }, time: ms }).expect(201);
+    expect(res.body.data.attributes.time).toBe('2026-11-01T08:30:00.250Z');
+    const bad = await post({ action: 'group_created', actor: { id: 'u-1' }, time: 1.5 }).expect(400);
+    expect(bad.body.errors[0].source).toEqual({ pointer: '/time' });
+  });
+
   describe('Idempotency-Key', () => {
     it('a replay with the same body answers 200 with the first event (same id and seq)', async () => {
       const before = await count();
@@ -243,8 +251,8 @@ describe.each(DATABASES)('POST events on %s', (kind) => {
     });
 
     it('nothing refused was stored', async () => {
-      // Only the accepted requests of this file are there: 1 + 1 + 1 + 1 + 1 + 1 (acme).
-      expect(await count()).toBe(6);
+      // Only the accepted requests of this file are there: 1 + 1 + 1 + 1 + 1 + 1 + 1 (acme).
+      expect(await count()).toBe(7);
     });
   });
 });

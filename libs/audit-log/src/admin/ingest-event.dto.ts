@@ -57,7 +57,11 @@ export class IngestEventDto {
 
   @IsOptional() @IsObject() metadata?: Record<string, unknown>;
 
-  @IsOptional() @IsString() time?: string;
+  // ISO 8601 text or epoch milliseconds, like `record()` and the `from`/`to` filters.
+  @IsOptional()
+  @ValidateIf((_o, v) => typeof v !== 'number')
+  @IsString({ message: 'time must be an ISO 8601 date-time or epoch milliseconds' })
+  time?: string | number;
 
   // A category is derived from the action; one sent must agree, anything else is refused.
   @IsOptional() @IsString() category?: string;
