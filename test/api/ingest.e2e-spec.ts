@@ -89,7 +89,9 @@ describe.each(DATABASES)('POST events on %s', (kind) => {
     const ms = Date.parse('2026-11-01T08:30:00.250Z');
     const res = await post({ action: 'group_created', actor: { id: 'u-1' }, time: ms }).expect(201);
     expect(res.body.data.attributes.time).toBe('2026-11-01T08:30:00.250Z');
-    const bad = await post({ action: 'group_created', actor: { id: 'u-1' }, time: 1.5 }).expect(400);
+    const bad = await post({ action: 'group_created', actor: { id: 'u-1' }, time: 1.5 }).expect(
+      400,
+    );
     expect(bad.body.errors[0].source).toEqual({ pointer: '/time' });
   });
 

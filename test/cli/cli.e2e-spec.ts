@@ -18,7 +18,13 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
 
   const run = (args: string[], env: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: db.url, AUDITKIT_JWT_SECRET: SECRET, AUDITKIT_DATA_DIR: dataDir, ...env },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: db.url,
+        AUDITKIT_JWT_SECRET: SECRET,
+        AUDITKIT_DATA_DIR: dataDir,
+        ...env,
+      },
       encoding: 'utf8',
       timeout: 60000,
     });
@@ -42,8 +48,12 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "frobnicate"');
     expect(run(['token', '--role', 'org-admin']).err).toContain('--org is required');
-    expect(run(['token', '--org', 'acme', '--role', 'org-admin', '--ttl', 'forever']).err).toContain('--ttl must look like');
-    expect(run(['seed', '--org', 'acme', '--events', 'abc']).err).toContain('--events must be a whole number');
+    expect(
+      run(['token', '--org', 'acme', '--role', 'org-admin', '--ttl', 'forever']).err,
+    ).toContain('--ttl must look like');
+    expect(run(['seed', '--org', 'acme', '--events', 'abc']).err).toContain(
+      '--events must be a whole number',
+    );
     expect(run(['seed', '--org', 'a b', '--events', '1']).err).toContain('--org may hold only');
     expect(run(['purge', '--now', 'yesterday']).err).toContain('--now must be an ISO 8601 time');
     expect(run(['verify', '--org', 'acme', '--bogus']).code).toBe(2);
@@ -53,11 +63,36 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
   });
 
   it('mints a token that the admin API accepts', async () => {
-    const r = run(['token', '--org', 'acme', '--role', 'org-admin', '--sub', 'u-7', '--name', 'Jane Doe', '--email', 'jane@acme.test', '--scope', 'events:write', '--ttl', '2h']);
+    const r = run([
+      'token',
+      '--org',
+      'acme',
+      '--role',
+      'org-admin',
+      '--sub',
+      'u-7',
+      '--name',
+      'Jane Doe',
+      '--email',
+      'jane@acme.test',
+      '--scope',
+      'events:write',
+      '--ttl',
+      '2h',
+    ]);
     expect(r.code).toBe(0);
-    const { payload, protectedHeader } = await jwtVerify(r.out.trim(), new TextEncoder().encode(SECRET));
+    const { payload, protectedHeader } = await jwtVerify(
+      r.out.trim(),
+      new TextEncoder().encode(SECRET),
+    );
     expect(protectedHeader.alg).toBe('HS256');
-    expect(payload).toMatchObject({ sub: 'u-7', name: 'Jane Doe', email: 'jane@acme.test', orgs: { acme: ['org-admin'] }, scope: 'events:write' });
+    expect(payload).toMatchObject({
+      sub: 'u-7',
+      name: 'Jane Doe',
+      email: 'jane@acme.test',
+      orgs: { acme: ['org-admin'] },
+      scope: 'events:write',
+    });
     expect(payload.exp! - payload.iat!).toBe(7200);
   });
 
@@ -69,7 +104,9 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
     expect(seeded.err).toBe('');
     expect(seeded.out).toContain('Recorded 300 events for acme over 200 days');
     ds = await new DataSource(auditDataSourceOptions(db.url)).initialize();
-    const categories = await ds.query('SELECT DISTINCT category FROM auditkit_events ORDER BY category');
+    const categories = await ds.query(
+      'SELECT DISTINCT category FROM auditkit_events ORDER BY category',
+    );
     expect(categories.map((r: { category: string }) => r.category)).toEqual([
       'groups',
       'organization',
@@ -78,7 +115,10 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
       'user_accounts',
     ]);
     const cutoff = Date.now() - 180 * 24 * 3600 * 1000;
-    const [{ n: old }] = await ds.query('SELECT COUNT(*) AS n FROM auditkit_events WHERE occurred_at < ?', [cutoff]);
+    const [{ n: old }] = await ds.query(
+      'SELECT COUNT(*) AS n FROM auditkit_events WHERE occurred_at < ?',
+      [cutoff],
+    );
     expect(Number(old)).toBeGreaterThan(0);
 
     expect(run(['verify', '--org', 'acme']).out).toContain('acme: intact, 300 events');
@@ -91,16 +131,23 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
     expect(Number(left)).toBe(300 - Number(old));
     expect(run(['purge']).out).toContain('Nothing older than 180 days');
     // A purge "in the future" takes everything older than 180 days before that moment.
-    expect(run(['purge', '--dry-run', '--now', new Date(Date.now() + 400 * 86400000).toISOString()]).out).toContain(
-      `acme: would remove ${Number(left)} events`,
-    );
+    expect(
+      run(['purge', '--dry-run', '--now', new Date(Date.now() + 400 * 86400000).toISOString()]).out,
+    ).toContain(`acme: would remove ${Number(left)} events`);
 
     const verified = run(['verify', '--org', 'acme']);
     expect(verified.code).toBe(0);
-    expect(verified.out).toContain(`acme: intact, ${Number(left)} events (from seq ${Number(old) + 1}`);
+    expect(verified.out).toContain(
+      `acme: intact, ${Number(left)} events (from seq ${Number(old) + 1}`,
+    );
 
-    const [victim] = await ds.query('SELECT id, seq FROM auditkit_events ORDER BY seq DESC LIMIT 1 OFFSET 5');
-    await ds.query('UPDATE auditkit_events SET actor_name = ? WHERE id = ?', ['Mallory', victim.id]);
+    const [victim] = await ds.query(
+      'SELECT id, seq FROM auditkit_events ORDER BY seq DESC LIMIT 1 OFFSET 5',
+    );
+    await ds.query('UPDATE auditkit_events SET actor_name = ? WHERE id = ?', [
+      'Mallory',
+      victim.id,
+    ]);
     const broken = run(['verify', '--org', 'acme']);
     expect(broken.code).toBe(3);
     expect(broken.err).toContain(`acme: BROKEN at seq ${Number(victim.seq)}`);

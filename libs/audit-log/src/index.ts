@@ -6,7 +6,10 @@ export { AUDIT_METADATA } from './audit-log.constants';
 export * from './event/audit-event.interface';
 export { REDACTED, DEFAULT_REDACT_KEYS } from './event/redact';
 export { EVENT_LIMITS } from './event/event-normalizer';
-export type { AuditActionDefinition, AuditCategoryDefinition } from './catalog/audit-action.interface';
+export type {
+  AuditActionDefinition,
+  AuditCategoryDefinition,
+} from './catalog/audit-action.interface';
 export { BUILTIN_ACTIONS, BUILTIN_CATEGORIES } from './catalog/builtin-actions';
 export { ActionCatalog } from './catalog/action-catalog';
 

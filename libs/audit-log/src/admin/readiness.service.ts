@@ -20,9 +20,7 @@ export class ReadinessService {
     this.checks.set(name, check);
   }
 
-  async run(
-    timeoutMs = 2000,
-  ): Promise<{
+  async run(timeoutMs = 2000): Promise<{
     ready: boolean;
     checks: Record<string, { status: 'up' | 'down'; error?: string }>;
   }> {
