@@ -53,6 +53,7 @@ import {
   ORG_STATE_TABLE,
   TERMS_TABLE,
 } from '../libs/audit-log/src/store/store.constants';
+import { prng as mulberry32 } from '../apps/example-host/src/demo-data';
 
 const env = (name: string, fallback: number) => {
   const v = process.env[name];
@@ -86,17 +87,6 @@ const SEED = 20261125;
 // ---------------------------------------------------------------------------------------------
 // The data set: deterministic, generated as columns (typed arrays), in time (= id) order.
 // ---------------------------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // prettier-ignore
 const FIRST = [

@@ -12,6 +12,9 @@ import {
   signAuditToken,
 } from '@auditkit/nestjs';
 import { createTestDatabase, TestDatabase } from '../support/databases';
+import { prng } from '../../apps/example-host/src/demo-data';
+
+export { prng };
 
 /** The HS256 secret the API under test verifies tokens with. */
 export const SECRET = 'auditkit-api-e2e-secret-0123456789abcdef';
@@ -73,18 +76,6 @@ export function tokenFor(
     options.ttl ?? 3600,
     options.now,
   );
-}
-
-/** A deterministic PRNG (mulberry32), so seeded data is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Records events one after another; resolves with the stored events in the same order. */

@@ -1,4 +1,5 @@
 import { AuditEventInput, AuditTarget, BUILTIN_ACTIONS } from '@auditkit/nestjs';
+import { prng } from '../../example-host/src/demo-data';
 
 const FIRST = [
   'Jane',
@@ -47,18 +48,6 @@ const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
   'atlassian-cli/4.2 (+https://acme.test)',
 ];
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same demo org. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Realistic activity for one org in all five categories, spread over `days` up to `now`, oldest

@@ -74,7 +74,7 @@ interface DemoPolicy {
 }
 
 /** mulberry32: small, fast and good enough to make demo data reproducible. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
