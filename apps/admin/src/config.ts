@@ -23,6 +23,8 @@ export interface AdminConfig {
   scheduler: boolean;
   dataDir: string;
   production: boolean;
+  /** Configuration that works but should be looked at; logged at start. */
+  warnings: string[];
 }
 
 /** A configuration error: one line naming the variable. */
@@ -80,8 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
   ).replace(/\/+$/, '');
   const jwksUrl = url(env, 'AUDITKIT_JWKS_URL', ['http:', 'https:']);
   let jwtSecret = env.AUDITKIT_JWT_SECRET || undefined;
+  const warnings: string[] = [];
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
-    throw new ConfigError('AUDITKIT_JWT_SECRET must be at least 32 characters');
+    // HS256 works with any key, and API.md sets no minimum; a short one is weak, not invalid.
+    warnings.push('AUDITKIT_JWT_SECRET is shorter than 32 characters; use a long random secret');
   }
   if (!jwtSecret && production) {
     throw new ConfigError('AUDITKIT_JWT_SECRET is required when NODE_ENV=production');
@@ -104,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),
     dataDir,
     production,
+    warnings,
   };
 }
 

@@ -21,8 +21,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = new Logger('AuditKit');
+  for (const warning of config.warnings) logger.warn(warning);
   if (!config.http) {
-    const context = await NestFactory.createApplicationContext(AdminAppModule.forConfig(config));
+    const context = await NestFactory.createApplicationContext(AdminAppModule.forConfig(config), {
+      abortOnError: false,
+    });
     context.enableShutdownHooks();
     logger.log('Running without HTTP (AUDITKIT_HTTP=false): export worker and scheduler only');
     return;
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
   // The admin plugin parses its own bodies with its own limit (64 KiB).
   const app = await NestFactory.create<NestExpressApplication>(AdminAppModule.forConfig(config), {
     bodyParser: false,
+    abortOnError: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter());
   app.set('trust proxy', 'loopback');
@@ -65,4 +69,8 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((err: Error) => {
+  // One line, with any credentials in URLs masked; the details are in the log above it.
+  console.error(`auditkit: could not start: ${err.message.replace(/\/\/[^@\s/]*@/g, '//***@')}`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, TestDatabase } from '../support/databases';
+
+// The admin app as `npm start` runs it: the built entry point (`npm test` builds first).
+const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'admin', 'src', 'main.js');
+
+describe('starting the admin app', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'auditkit-start-'));
+  });
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const start = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH, AUDITKIT_DATA_DIR: dataDir, ...env },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+
+  it.each([
+    [{ PORT: 'abc' }, 'auditkit: PORT must be a whole number from 0 to 65535 (got "abc")'],
+    [
+      { DATABASE_URL: 'postgres://db/x' },
+      'auditkit: DATABASE_URL must be mysql://user:pass@host:3306/db or sqlite:PATH',
+    ],
+    [{ REDIS_URL: 'http://cache' }, 'auditkit: REDIS_URL must start with redis:// or rediss://'],
+    [{ SMTP_URL: 'not a url' }, 'auditkit: SMTP_URL is not a valid URL'],
+    [
+      { AUDITKIT_RETENTION_DAYS: '0' },
+      'auditkit: AUDITKIT_RETENTION_DAYS must be a whole number from 1 to 36500 (got "0")',
+    ],
+    [{ AUDITKIT_WORKER: 'maybe' }, 'auditkit: AUDITKIT_WORKER must be true or false (got "maybe")'],
+    [
+      { NODE_ENV: 'production' },
+      'auditkit: AUDITKIT_JWT_SECRET is required when NODE_ENV=production',
+    ],
+  ])('refuses %j with one line naming the variable', (env, line) => {
+    const r = start(env);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(line);
+  });
+
+  it('refuses to start half-working when the database does not answer', () => {
+    const r = start({ DATABASE_URL: 'mysql://auditkit:s3cret@127.0.0.1:1/audit', PORT: '0' });
+    expect(r.status).toBe(1);
+    const last = r.stderr.trim().split('\n').pop();
+    expect(last).toBe('auditkit: could not start: connect ECONNREFUSED 127.0.0.1:1');
+    expect(r.stdout + r.stderr).not.toContain('s3cret');
+  });
+
+  describe('on MariaDB and Redis', () => {
+    let db: TestDatabase;
+    let child: ChildProcess;
+    let output = '';
+
+    beforeAll(async () => {
+      db = await createTestDatabase('mariadb');
+    });
+
+    afterAll(async () => {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      await db?.drop();
+    });
+
+    it('serves healthz and readyz (database and Redis up), and stops cleanly on SIGTERM', async () => {
+      const port = 39000 + Math.floor(Math.random() * 1000);
+      child = spawn(process.execPath, [MAIN], {
+        env: {
+          PATH: process.env.PATH,
+          AUDITKIT_DATA_DIR: dataDir,
+          DATABASE_URL: db.url,
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          PORT: String(port),
+          AUDITKIT_JWT_SECRET: 'start-test-secret-start-test-secret-0123',
+        },
+      });
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      const deadline = Date.now() + 30000;
+      while (!output.includes('AuditKit admin listening')) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        checks: { database: { status: 'up' }, redis: { status: 'up' } },
+      });
+      // No secret in the log: the URL's credentials are masked, the JWT secret never printed.
+      expect(output).not.toContain('start-test-secret');
+      // Nest runs the shutdown hooks (the writer flushes, connections close), then re-raises
+      // the signal on itself: the process ends by SIGTERM, without an error logged.
+      const exited = new Promise<NodeJS.Signals | null>((r) =>
+        child.once('exit', (_code, signal) => r(signal)),
+      );
+      child.kill('SIGTERM');
+      expect(await exited).toBe('SIGTERM');
+      expect(output).not.toMatch(/ERROR/);
+    });
+  });
+});
