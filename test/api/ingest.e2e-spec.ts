@@ -154,7 +154,11 @@ describe.each(DATABASES)('POST events on %s', (kind) => {
     it('refuses a key that is not 1 to 255 visible ASCII characters', async () => {
       for (const key of ['has space', 'x'.repeat(256)]) {
         const res = await post(example(), key).expect(400);
-        expect(res.body.errors[0].status).toBe('400');
+        expect(res.body.errors[0]).toMatchObject({
+          status: '400',
+          code: 'invalid_header',
+          source: { header: 'Idempotency-Key' },
+        });
       }
     });
   });

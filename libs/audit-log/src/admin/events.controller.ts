@@ -23,7 +23,13 @@ import { EventQueryService } from '../query/event-query.service';
 import { AuditService } from '../recording/audit.service';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { RequirePermission } from './admin-permission.decorator';
-import { apiError, ApiExceptionFilter, invalidField, invalidParameter } from './api-error';
+import {
+  apiError,
+  ApiException,
+  ApiExceptionFilter,
+  invalidField,
+  invalidParameter,
+} from './api-error';
 import { apiBase, eventResource } from './event-resource';
 import { toEventFilters } from './filters';
 import { IdempotencyService } from './idempotency.service';
@@ -143,7 +149,15 @@ export class EventsController {
     const base = apiBase(req);
     if (key !== undefined) {
       if (!IDEMPOTENCY_KEY.test(key)) {
-        throw apiError(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+        throw new ApiException(400, [
+          {
+            status: '400',
+            code: 'invalid_header',
+            title: 'Invalid header',
+            detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+            source: { header: 'Idempotency-Key' },
+          },
+        ]);
       }
       const claim = await this.idempotency.claim(
         orgId,
