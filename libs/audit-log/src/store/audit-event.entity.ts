@@ -17,7 +17,7 @@ const asNumber = {
 @Index('idx_auditkit_events_org_actor_time', ['orgId', 'actorId', 'occurredAt', 'id'])
 @Index('uq_auditkit_events_org_seq', ['orgId', 'seq'], { unique: true })
 export class AuditEventEntity {
-  @PrimaryColumn({ type: 'char', length: 26 }) id!: string;
+  @PrimaryColumn({ type: 'varchar', length: 26 }) id!: string;
   @Column({ name: 'org_id', type: 'varchar', length: 64 }) orgId!: string;
   @Column({ type: 'bigint', transformer: asNumber }) seq!: number;
   @Column({ name: 'occurred_at', type: 'bigint', transformer: asNumber }) occurredAt!: number;
@@ -40,7 +40,7 @@ export class AuditEventEntity {
     string | null;
   @Column({ type: 'varchar', length: 16 }) outcome!: string;
   @Column({ type: 'text' }) metadata!: string;
-  @Column({ type: 'char', length: 64, nullable: true }) hash!: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) hash!: string | null;
 }
 
 /** One exact-term row (`auditkit_event_terms`): a hashed, normalized name or e-mail of an event. */
@@ -48,10 +48,10 @@ export class AuditEventEntity {
 @Index('idx_auditkit_terms_org_time', ['orgId', 'occurredAt'])
 export class AuditEventTermEntity {
   @PrimaryColumn({ name: 'org_id', type: 'varchar', length: 64 }) orgId!: string;
-  @PrimaryColumn({ type: 'char', length: 32 }) term!: string;
+  @PrimaryColumn({ type: 'varchar', length: 32 }) term!: string;
   @PrimaryColumn({ name: 'occurred_at', type: 'bigint', transformer: asNumber })
   occurredAt!: number;
-  @PrimaryColumn({ name: 'event_id', type: 'char', length: 26 }) eventId!: string;
+  @PrimaryColumn({ name: 'event_id', type: 'varchar', length: 26 }) eventId!: string;
 }
 
 /** The last `seq` and chain hash per org (`auditkit_org_state`). */
@@ -59,13 +59,13 @@ export class AuditEventTermEntity {
 export class AuditOrgStateEntity {
   @PrimaryColumn({ name: 'org_id', type: 'varchar', length: 64 }) orgId!: string;
   @Column({ name: 'last_seq', type: 'bigint', transformer: asNumber }) lastSeq!: number;
-  @Column({ name: 'last_hash', type: 'char', length: 64, nullable: true }) lastHash!: string | null;
+  @Column({ name: 'last_hash', type: 'varchar', length: 64, nullable: true }) lastHash!: string | null;
 }
 
 /** A requested CSV export (`auditkit_exports`). */
 @Entity({ name: EXPORTS_TABLE })
 export class AuditExportEntity {
-  @PrimaryColumn({ type: 'char', length: 26 }) id!: string;
+  @PrimaryColumn({ type: 'varchar', length: 26 }) id!: string;
   @Column({ name: 'org_id', type: 'varchar', length: 64 }) orgId!: string;
   @Column({ type: 'varchar', length: 16 }) status!: string;
   @Column({ type: 'text' }) filters!: string;
