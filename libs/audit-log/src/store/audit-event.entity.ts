@@ -59,7 +59,8 @@ export class AuditEventTermEntity {
 export class AuditOrgStateEntity {
   @PrimaryColumn({ name: 'org_id', type: 'varchar', length: 64 }) orgId!: string;
   @Column({ name: 'last_seq', type: 'bigint', transformer: asNumber }) lastSeq!: number;
-  @Column({ name: 'last_hash', type: 'varchar', length: 64, nullable: true }) lastHash!: string | null;
+  @Column({ name: 'last_hash', type: 'varchar', length: 64, nullable: true }) lastHash!:
+    string | null;
 }
 
 /** A requested CSV export (`auditkit_exports`). */
