@@ -259,5 +259,29 @@ describe('a database outage (MariaDB behind a TCP proxy)', () => {
       proxy.restore();
       expect(await rows(orgId)).toHaveLength(0);
     });
+
+    it('says which events may be stored after all when a COMMIT answer is lost at shutdown', async () => {
+      const { app, logs, post } = await startApp({
+        failurePolicy: 'fail-open',
+        writer: { ...FAST_RETRIES, shutdownTimeoutMs: 300 },
+      });
+      const orgId = 'close-lost-ack';
+      await post(orgId, 'before').expect(201);
+      proxy.loseNextCommitAck();
+      await post(orgId, 'in-doubt').expect(201);
+      await app.close();
+      opened.splice(opened.indexOf(app), 1);
+
+      const [line] = logs.find(/^Shut down with 1 audit event\(s\) still unwritten/, 'error');
+      expect(line).toMatch(
+        /0 were NOT stored; 1 were sent without an answer \(still in flight, or cut off after COMMIT\)/,
+      );
+      // The report is right to doubt: the server did commit it.
+      const [stored] = await reader.query(
+        'SELECT id FROM auditkit_events WHERE org_id = ? AND seq = 2',
+        [orgId],
+      );
+      expect(line).toContain(stored.id);
+    });
   });
 });

@@ -120,10 +120,15 @@ export class TcpProxy {
       if (!upstream.write(chunk)) client.pause();
     });
     upstream.on('drain', () => client.resume());
+    let cutting = false;
     upstream.on('data', (chunk: Buffer) => {
       if (commitSent) {
-        // The server has answered the COMMIT (so it is durable); the client never hears of it.
-        this.cut();
+        // The server is answering the packet that ends in COMMIT; the client never hears of it.
+        // A multi-statement packet is answered statement by statement, so the cut waits a moment
+        // for the server to get through its COMMIT (closing the socket earlier would make the
+        // server stop and roll back instead).
+        if (!cutting) setTimeout(() => this.cut(), 150);
+        cutting = true;
         return;
       }
       if (!client.write(chunk)) upstream.pause();

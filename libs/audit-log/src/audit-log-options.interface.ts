@@ -37,6 +37,11 @@ export interface AuditLogModuleOptions {
     maxBatchSize?: number;
     /** Most events waiting for the database before new ones are refused loudly. @default 10000 */
     maxBufferSize?: number;
+    /**
+     * Most batches being written at once. Two let the process build and answer one batch while
+     * the database commits the other; the store keeps seqs gap-free either way. @default 2
+     */
+    concurrency?: number;
     /** First retry delay under fail-open. @default 200 */
     retryBaseMs?: number;
     /** Longest retry delay under fail-open. @default 30000 */

@@ -25,6 +25,12 @@ export function resolveAuditLogOptions(options: AuditLogModuleOptions): Resolved
   if (options.failurePolicy && !['fail-closed', 'fail-open'].includes(options.failurePolicy)) {
     throw new Error(`AuditLogModule: failurePolicy must be "fail-closed" or "fail-open"`);
   }
+  for (const key of ['maxBatchSize', 'maxBufferSize', 'concurrency'] as const) {
+    const value = options.writer?.[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      throw new Error(`AuditLogModule: writer.${key} must be a whole number of at least 1`);
+    }
+  }
   return {
     ...options,
     migrationsRun: options.migrationsRun ?? true,
@@ -32,6 +38,7 @@ export function resolveAuditLogOptions(options: AuditLogModuleOptions): Resolved
     writer: {
       maxBatchSize: options.writer?.maxBatchSize ?? 500,
       maxBufferSize: options.writer?.maxBufferSize ?? 10_000,
+      concurrency: options.writer?.concurrency ?? 2,
       retryBaseMs: options.writer?.retryBaseMs ?? 200,
       retryMaxMs: options.writer?.retryMaxMs ?? 30_000,
       shutdownTimeoutMs: options.writer?.shutdownTimeoutMs ?? 10_000,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AuditEvent } from '../event/audit-event.interface';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { PreparedEvent } from '../store/event-row';
-import { EventStore } from '../store/event-store';
+import { EventStore, mayHaveCommitted } from '../store/event-store';
 import {
   bufferFullMessage,
   droppedOnShutdownMessage,
@@ -16,6 +16,8 @@ export interface AuditWriterOptions {
   policy: AuditFailurePolicy;
   maxBatchSize: number;
   maxBufferSize: number;
+  /** Most batches being written at once. */
+  concurrency: number;
   retryBaseMs: number;
   retryMaxMs: number;
   shutdownTimeoutMs: number;
@@ -26,18 +28,36 @@ interface Pending {
   resolve(event: AuditEvent): void;
   reject(err: Error): void;
   settled: boolean;
+  /** Arrival order, to put a failed batch back where it was. */
+  order: number;
+  /** A write holding this event was sent; it may have committed without our hearing of it. */
+  attempted: boolean;
+  /** A write holding this event lost its connection after COMMIT was sent. */
+  uncertain: boolean;
 }
 
 /**
- * Group commit. Events that arrive while a batch is being written wait in a queue and go into the
- * next batch together (one transaction, multi-row INSERTs); each caller's promise settles when the
- * commit holding its event does. Under `fail-open`, a failed batch stays queued and is retried
- * with exponential backoff; its callers are told at once (`AuditWriteError` with `buffered`).
+ * Group commit. Events that arrive while batches are being written wait in a queue and go into a
+ * later batch together (one transaction, multi-row INSERTs); each caller's promise settles when
+ * the commit holding its event does.
+ *
+ * Up to `concurrency` batches are in flight at once. The store serializes them on the org rows,
+ * so seqs stay gap-free in commit order; what overlaps is the Node side of one batch (building
+ * rows, waking its callers) with the database side of the other. Waiting events are shared out
+ * between the free slots, so a closed loop of callers settles into that many alternating groups.
+ *
+ * Under `fail-open`, a failed batch goes back to the queue and is retried with exponential
+ * backoff; its callers are told at once (`AuditWriteError` with `buffered`).
  */
 export class AuditWriter {
   private readonly logger = new Logger('AuditLog');
+  /** Events waiting for a batch, in arrival order. */
   private queue: Pending[] = [];
-  private writing = false;
+  /** Events whose batch is being written. */
+  private readonly inFlight = new Set<Pending>();
+  private batches = 0;
+  private arrivals = 0;
+  private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
@@ -50,19 +70,27 @@ export class AuditWriter {
 
   /** Events accepted but not yet committed. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.inFlight.size;
   }
 
   enqueue(event: PreparedEvent): Promise<AuditEvent> {
     if (this.closed)
       return Promise.reject(new AuditWriteError('The audit log writer is shut down'));
-    if (this.queue.length >= this.options.maxBufferSize) {
-      const message = bufferFullMessage(this.options.maxBufferSize, this.queue.length);
+    if (this.pending >= this.options.maxBufferSize) {
+      const message = bufferFullMessage(this.options.maxBufferSize, this.pending);
       this.logger.error(message);
       return Promise.reject(new AuditWriteError(message));
     }
     return new Promise<AuditEvent>((resolve, reject) => {
-      const pending: Pending = { event, resolve, reject, settled: false };
+      const pending: Pending = {
+        event,
+        resolve,
+        reject,
+        settled: false,
+        order: this.arrivals++,
+        attempted: false,
+        uncertain: false,
+      };
       this.queue.push(pending);
       // While the database is known to be failing, a fail-open caller is not kept waiting for
       // the next retry: it learns at once that its event is buffered.
@@ -72,52 +100,83 @@ export class AuditWriter {
   }
 
   private kick(): void {
-    if (this.writing || this.retryTimer) return;
-    this.writing = true;
+    if (this.scheduled || this.retryTimer) return;
+    this.scheduled = true;
     // One macrotask of delay lets every caller of the current tick join the same batch.
-    setImmediate(() => void this.drain());
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.options.maxBatchSize);
-      try {
-        // After a failure, the last attempt may have committed without our hearing of it.
-        const stored = await this.store.write(
-          batch.map((p) => p.event),
-          { mayBeStored: this.failures > 0 },
-        );
-        this.queue.splice(0, batch.length);
-        this.failures = 0;
-        batch.forEach((p, i) => settle(p, () => p.resolve(stored[i])));
-      } catch (err) {
-        if (this.options.policy === 'fail-closed') {
-          this.queue.splice(0, batch.length);
-          this.logger.error(writeFailedMessage(batch.length, err, 'fail-closed'));
-          const error = new AuditWriteError('The activity could not be recorded in the audit log', {
-            cause: err,
-          });
-          batch.forEach((p) => settle(p, () => p.reject(error)));
-          continue;
-        }
-        this.failures += 1;
-        const delay = Math.min(
-          this.options.retryMaxMs,
-          this.options.retryBaseMs * 2 ** (this.failures - 1),
-        );
-        this.logger.error(writeFailedMessage(this.queue.length, err, 'fail-open', delay));
-        const error = bufferedError(err);
-        for (const p of this.queue) settle(p, () => p.reject(error));
-        this.writing = false;
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null;
-          this.kick();
-        }, delay);
-        this.retryTimer.unref();
-        return;
-      }
+  /** Starts batches while there are free slots and waiting events. */
+  private pump(): void {
+    while (!this.retryTimer && this.batches < this.options.concurrency && this.queue.length > 0) {
+      const free = this.options.concurrency - this.batches;
+      const size = Math.min(this.options.maxBatchSize, Math.ceil(this.queue.length / free));
+      const batch = this.queue.splice(0, size);
+      for (const p of batch) this.inFlight.add(p);
+      this.batches += 1;
+      void this.write(batch);
     }
-    this.writing = false;
+    if (this.batches === 0 && this.queue.length === 0) this.notifyIdle();
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    // After a failure, the earlier attempt may have committed without our hearing of it.
+    const mayBeStored = batch.some((p) => p.attempted);
+    for (const p of batch) p.attempted = true;
+    try {
+      const stored = await this.store.write(
+        batch.map((p) => p.event),
+        { mayBeStored },
+      );
+      this.failures = 0;
+      batch.forEach((p, i) => {
+        this.inFlight.delete(p);
+        settle(p, () => p.resolve(stored[i]));
+      });
+    } catch (err) {
+      const uncertain = mayHaveCommitted(err);
+      for (const p of batch) {
+        this.inFlight.delete(p);
+        p.uncertain ||= uncertain;
+      }
+      if (this.options.policy === 'fail-closed') {
+        this.logger.error(writeFailedMessage(batch.length, err, 'fail-closed'));
+        const error = new AuditWriteError('The activity could not be recorded in the audit log', {
+          cause: err,
+        });
+        batch.forEach((p) => settle(p, () => p.reject(error)));
+      } else {
+        this.requeue(batch, err);
+      }
+    } finally {
+      this.batches -= 1;
+    }
+    this.pump();
+  }
+
+  /** fail-open: the batch goes back to its place in the queue and a retry is scheduled. */
+  private requeue(batch: Pending[], err: unknown): void {
+    this.queue = [...batch, ...this.queue].sort((a, b) => a.order - b.order);
+    this.failures += 1;
+    const delay = Math.min(
+      this.options.retryMaxMs,
+      this.options.retryBaseMs * 2 ** (this.failures - 1),
+    );
+    this.logger.error(writeFailedMessage(this.pending, err, 'fail-open', delay));
+    const error = bufferedError(err);
+    for (const p of this.queue) settle(p, () => p.reject(error));
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private notifyIdle(): void {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     waiters.forEach((w) => w());
@@ -125,7 +184,7 @@ export class AuditWriter {
 
   /** Resolves when everything queued so far has been written (or given up on). */
   flush(): Promise<void> {
-    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    if (this.batches === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -136,22 +195,27 @@ export class AuditWriter {
   async close(): Promise<void> {
     this.closed = true;
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    while (this.queue.length > 0 && Date.now() < deadline) {
+    while (this.pending > 0 && Date.now() < deadline) {
       if (this.retryTimer) {
         clearTimeout(this.retryTimer);
         this.retryTimer = null;
       }
       this.kick();
       await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 100))]);
-      if (this.queue.length > 0 && !this.writing) await new Promise((r) => setTimeout(r, 100));
+      if (this.queue.length > 0 && this.batches === 0) await new Promise((r) => setTimeout(r, 100));
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.queue.length > 0) {
-      this.logger.error(droppedOnShutdownMessage(this.queue.length));
+    const left = [...this.inFlight, ...this.queue];
+    if (left.length > 0) {
+      // A batch still in flight, or one whose COMMIT went unanswered, may be stored after all.
+      const unknown = left
+        .filter((p) => p.uncertain || this.inFlight.has(p))
+        .map((p) => p.event.id);
+      this.logger.error(droppedOnShutdownMessage(left.length, unknown));
       const error = new AuditWriteError(
         'The audit log shut down before the activity could be stored',
       );
-      this.queue.forEach((p) => settle(p, () => p.reject(error)));
+      left.forEach((p) => settle(p, () => p.reject(error)));
       this.queue = [];
     }
   }

@@ -29,6 +29,24 @@ interface ReadStatements {
   storedIndex: number;
 }
 
+/** A pooled mysql2 connection (callback API), as TypeORM's MySQL driver hands it out. */
+interface LaneConnection {
+  query(
+    sql: string,
+    params: unknown[],
+    callback: (err: (Error & { fatal?: boolean }) | null, result?: unknown) => void,
+  ): void;
+  release(): void;
+  destroy(): void;
+}
+
+interface Lane {
+  connection: Promise<LaneConnection>;
+  users: number;
+  /** Failed beyond a statement error: destroyed, not given back, once its last user is done. */
+  broken: boolean;
+}
+
 interface OrgState {
   lastSeq: number;
   lastHash: string | null;
@@ -45,6 +63,11 @@ interface BatchPlan {
 const EVENT_CHUNK = 500;
 const TERM_CHUNK = 1000;
 const MYSQL_DEADLOCK = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+// After another writer moved an org's state under us, that org goes through the locking path
+// for this long before the cached state is trusted again.
+const CONTENDED_MS = 10_000;
+// Per-org bookkeeping is forgotten past this many orgs; it is only a cache.
+const MAX_TRACKED_ORGS = 100_000;
 
 /**
  * Writes batches of events: assigns each org's gap-free `seq` (and chain hash) under a row lock on
@@ -57,6 +80,21 @@ export class EventStore {
   private readonly knownOrgs = new Set<string>();
   // Only a pool opened with multipleStatements (the module's own) can take a batch in two trips.
   private readonly multiStatements: boolean;
+  /**
+   * Each org's state as this process last wrote it, including batches still in flight. Only a
+   * hint: the one-trip write checks it against the row before it can commit.
+   */
+  private readonly expected = new Map<string, OrgState>();
+  private readonly contendedUntil = new Map<string, number>();
+  // Orgs with a locking write in flight: its outcome is not known, so nothing can build on it.
+  private readonly locking = new Map<string, number>();
+  // Orgs with a one-trip write in flight.
+  private readonly sending = new Map<string, number>();
+  // When each org last had a write of ours start (a counter, not a clock).
+  private readonly touched = new Map<string, number>();
+  private writesStarted = 0;
+  // The connection the one-trip writes in flight share; back in the pool when none is.
+  private lane: Lane | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -78,6 +116,16 @@ export class EventStore {
   ): Promise<AuditEvent[]> {
     const mayBeStored = options.mayBeStored ?? false;
     if (this.dialect === 'sqlite') return this.writeSqlite(events, mayBeStored);
+    this.touch(events);
+    if (this.multiStatements && !mayBeStored && this.canSkipLock(events)) {
+      const written = await this.writeMysqlExpected(events);
+      if (written) return written;
+    }
+    return this.writeLocking(events, mayBeStored);
+  }
+
+  /** The write that reads each org's state under a row lock first. */
+  private async writeLocking(events: PreparedEvent[], mayBeStored: boolean): Promise<AuditEvent[]> {
     for (let attempt = 1; ; attempt++) {
       if (this.multiStatements) {
         try {
@@ -96,7 +144,7 @@ export class EventStore {
           events,
           mayBeStored,
         );
-        await queryRunner.commitTransaction();
+        await committing(queryRunner.commitTransaction());
         this.remember(events);
         return result;
       } catch (err) {
@@ -118,11 +166,153 @@ export class EventStore {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('AuditService.record: options.manager must belong to an open transaction');
     }
+    // The caller's transaction moves these orgs on, if it commits.
+    this.touch(events);
+    for (const e of events) this.expected.delete(e.orgId);
     return this.writeAsync((sql, p) => manager.query(sql, p), events, false);
   }
 
   private remember(events: PreparedEvent[]): void {
     for (const e of events) this.knownOrgs.add(e.orgId);
+  }
+
+  private touch(events: PreparedEvent[]): void {
+    if (this.touched.size > MAX_TRACKED_ORGS) {
+      this.touched.clear();
+      this.expected.clear();
+      this.knownOrgs.clear();
+      this.contendedUntil.clear();
+    }
+    this.writesStarted += 1;
+    for (const e of events) this.touched.set(e.orgId, this.writesStarted);
+  }
+
+  private canSkipLock(events: PreparedEvent[]): boolean {
+    const now = Date.now();
+    for (const e of events) {
+      if (!this.expected.has(e.orgId) || this.locking.has(e.orgId)) return false;
+      const until = this.contendedUntil.get(e.orgId);
+      if (until !== undefined) {
+        if (until > now) return false;
+        this.contendedUntil.delete(e.orgId);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The one-trip write (MySQL, the module's own pool). Seqs and hashes come from the state this
+   * process expects each org to be in, and the whole transaction goes in one packet on a
+   * connection kept for it (the lane). The lane runs packets in the order they were sent, so the
+   * next batch is planned and queued while this one commits, and runs the moment it has.
+   *
+   * After `START TRANSACTION`, a guarded UPDATE moves each org's state on only if it still is
+   * what was expected. If another writer changed an org (another process, or our locking path),
+   * or a batch this one was planned on did not commit, fewer rows match and the sentinel INSERT
+   * that follows fails on a duplicate key: the packet stops before it writes any event, and the
+   * caller falls back to the locking write. Nothing can commit with a seq or hash that does not
+   * follow the row it was checked against, which stays locked until COMMIT.
+   *
+   * Every packet starts with ROLLBACK: if the packet ahead of it stopped on an error, its open
+   * transaction is undone here rather than committed by this packet's START TRANSACTION.
+   *
+   * Returns undefined when the expected state was stale.
+   */
+  private async writeMysqlExpected(events: PreparedEvent[]): Promise<AuditEvent[] | undefined> {
+    const orgs = [...new Set(events.map((e) => e.orgId))].sort();
+    const before = orgs.map((org) => ({ org, ...this.expected.get(org)! }));
+    // A stale answer with one of our own writes ahead or alongside says nothing about others.
+    const started = this.writesStarted;
+    const behindOurOwn = orgs.some((o) => this.sending.has(o));
+    const plan = this.plan(
+      events,
+      before.map((b) => ({ org_id: b.org, last_seq: b.lastSeq, last_hash: b.lastHash })),
+    );
+    // The next batch builds on this one before it commits.
+    for (const [org, state] of plan.states) this.expected.set(org, state);
+    const n = orgs.length;
+    const statements: Statement[] = [
+      {
+        sql: `UPDATE ${ORG_STATE_TABLE} SET last_seq = CASE org_id ${repeat('WHEN ? THEN ?', n)} END, last_hash = CASE org_id ${repeat('WHEN ? THEN ?', n)} END WHERE org_id IN (${placeholders(n)}) AND CASE org_id ${repeat('WHEN ? THEN last_seq = ? AND last_hash <=> ?', n)} END`,
+        params: [
+          ...plan.states.flatMap(([org, st]) => [org, st.lastSeq]),
+          ...plan.states.flatMap(([org, st]) => [org, st.lastHash]),
+          ...orgs,
+          ...before.flatMap((b) => [b.org, b.lastSeq, b.lastHash]),
+        ],
+      },
+      { sql: 'SET @auditkit_matched = ROW_COUNT()', params: [] },
+      {
+        sql: `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) SELECT ?, 0, NULL FROM DUAL WHERE @auditkit_matched <> ?`,
+        params: [orgs[0], n],
+      },
+      ...this.writeStatements(plan, false),
+    ];
+    for (const o of orgs) count(this.sending, o, +1);
+    const lane = this.joinLane();
+    try {
+      const connection = await lane.connection;
+      try {
+        const packet = joinStatements(statements, ['ROLLBACK', 'START TRANSACTION'], ['COMMIT']);
+        await committing(laneQuery(connection, packet.sql, packet.params));
+        return plan.events;
+      } catch (err) {
+        // Free the rows it locked now, not when the next packet happens to come.
+        if (isFatal(err)) this.breakLane(lane);
+        else await laneQuery(connection, 'ROLLBACK', []).catch(() => this.breakLane(lane));
+        throw err;
+      }
+    } catch (err) {
+      // Batches planned on top of this one fail their own check; the next locking write re-reads.
+      for (const org of orgs) this.expected.delete(org);
+      const code = driverCode(err);
+      if (code === 'ER_DUP_ENTRY') {
+        const ours = behindOurOwn || orgs.some((o) => this.touched.get(o)! > started);
+        if (!ours) {
+          const until = Date.now() + CONTENDED_MS;
+          for (const org of orgs) this.contendedUntil.set(org, until);
+        }
+        return undefined;
+      }
+      if (code && MYSQL_DEADLOCK.has(code)) return undefined;
+      throw err;
+    } finally {
+      for (const o of orgs) count(this.sending, o, -1);
+      this.leaveLane(lane);
+    }
+  }
+
+  /**
+   * The lane: one pooled connection shared by the one-trip writes in flight, which the server
+   * then runs in the order they were sent. It goes back to the pool when the last one is done,
+   * so an idle lane is never left to time out on the server.
+   */
+  private joinLane(): Lane {
+    if (!this.lane) {
+      const driver = this.dataSource.driver as unknown as {
+        obtainMasterConnection(): Promise<LaneConnection>;
+      };
+      const lane: Lane = { connection: driver.obtainMasterConnection(), users: 0, broken: false };
+      lane.connection.catch(() => this.breakLane(lane));
+      this.lane = lane;
+    }
+    this.lane.users += 1;
+    return this.lane;
+  }
+
+  private breakLane(lane: Lane): void {
+    lane.broken = true;
+    if (this.lane === lane) this.lane = null;
+  }
+
+  private leaveLane(lane: Lane): void {
+    lane.users -= 1;
+    if (lane.users > 0) return;
+    if (this.lane === lane) this.lane = null;
+    lane.connection.then(
+      (c) => (lane.broken ? c.destroy() : c.release()),
+      () => undefined,
+    );
   }
 
   private async writeAsync(
@@ -147,30 +337,38 @@ export class EventStore {
     events: PreparedEvent[],
     mayBeStored: boolean,
   ): Promise<AuditEvent[]> {
+    const orgs = [...new Set(events.map((e) => e.orgId))];
+    // Until this batch has read its orgs' state, no one-trip write can be planned on them.
+    let reading = true;
+    const doneReading = () => {
+      if (reading) for (const o of orgs) count(this.locking, o, -1);
+      reading = false;
+    };
+    for (const o of orgs) count(this.locking, o, +1);
     const queryRunner = this.dataSource.createQueryRunner();
     let open = false;
     try {
       await queryRunner.connect();
       const reads = this.readStatements(events, mayBeStored);
       open = true;
-      const head = await queryRunner.query(
-        ['START TRANSACTION', ...reads.statements.map((st) => st.sql)].join(';\n'),
-        reads.statements.flatMap((st) => st.params),
-      );
+      const read = joinStatements(reads.statements, ['START TRANSACTION']);
+      const head = await queryRunner.query(read.sql, read.params);
       const { plan, storedById } = this.planFromReads(events, reads, head.slice(1));
-      const writes = this.writeStatements(plan);
-      await queryRunner.query(
-        [...writes.map((st) => st.sql), 'COMMIT'].join(';\n'),
-        writes.flatMap((st) => st.params),
-      );
+      // The rows stay locked until COMMIT, so the next batch can be planned on this one's outcome.
+      for (const [org, state] of plan.states) this.expected.set(org, state);
+      doneReading();
+      const writes = joinStatements(this.writeStatements(plan), [], ['COMMIT']);
+      await committing(queryRunner.query(writes.sql, writes.params));
       open = false;
       this.remember(events);
       return mergeStored(events, plan.events, storedById);
     } catch (err) {
       // A failed statement stops the rest of its round trip, COMMIT included.
       if (open) await queryRunner.query('ROLLBACK').catch(() => undefined);
+      for (const o of orgs) this.expected.delete(o);
       throw err;
     } finally {
+      doneReading();
       await queryRunner.release();
     }
   }
@@ -209,24 +407,17 @@ export class EventStore {
     return { plan, storedById };
   }
 
-  private writeStatements(plan: BatchPlan): Statement[] {
+  private writeStatements(plan: BatchPlan, saveStates = true): Statement[] {
     const statements: Statement[] = [];
-    const row = `(${placeholders(EVENT_COLUMNS.length)})`;
     for (let i = 0; i < plan.eventRows.length; i += EVENT_CHUNK) {
       const chunk = plan.eventRows.slice(i, i + EVENT_CHUNK);
-      statements.push({
-        sql: `INSERT INTO ${EVENTS_TABLE} (${EVENT_COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')}`,
-        params: chunk.flat(),
-      });
+      statements.push({ sql: INSERT_EVENTS(chunk.length), params: flatten(chunk) });
     }
     for (let i = 0; i < plan.termRows.length; i += TERM_CHUNK) {
       const chunk = plan.termRows.slice(i, i + TERM_CHUNK);
-      statements.push({
-        sql: `INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        params: chunk.flat(),
-      });
+      statements.push({ sql: INSERT_TERMS(chunk.length), params: flatten(chunk) });
     }
-    if (plan.states.length > 0) {
+    if (saveStates && plan.states.length > 0) {
       statements.push({
         sql: this.saveStatesSql(plan.states.length),
         params: plan.states.flatMap(([org, s]) => [org, s.lastSeq, s.lastHash]),
@@ -342,8 +533,100 @@ function cmp(a: Value, b: Value): number {
   return a! < b! ? -1 : a! > b! ? 1 : 0;
 }
 
+// Errors of a COMMIT whose answer never came: the transaction may have committed or not.
+const outcomeUnknown = new WeakSet<object>();
+
+/**
+ * Whether a failed `EventStore.write` may have committed all the same: the connection failed
+ * after a COMMIT was sent and before its answer. An error the server answered with, or one before
+ * the COMMIT was sent, means nothing was stored.
+ */
+export function mayHaveCommitted(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && outcomeUnknown.has(err);
+}
+
+async function committing<T>(sending: Promise<T>): Promise<T> {
+  try {
+    return await sending;
+  } catch (err) {
+    const e = err as { sqlState?: string; driverError?: { sqlState?: string } } | null;
+    const answered = e?.sqlState !== undefined || e?.driverError?.sqlState !== undefined;
+    if (!answered && typeof err === 'object' && err !== null) outcomeUnknown.add(err);
+    throw err;
+  }
+}
+
+/**
+ * `INSERT ... VALUES (?, ...), ...` for n rows, built once per row count: batches of a busy
+ * writer come in few sizes, and the statement is long.
+ */
+function multiRowInsert(head: string, columns: number): (rows: number) => string {
+  const row = `(${placeholders(columns)})`;
+  const cache = new Map<number, string>();
+  return (rows) => {
+    let sql = cache.get(rows);
+    if (sql === undefined) {
+      sql = `${head} VALUES ${new Array(rows).fill(row).join(', ')}`;
+      cache.set(rows, sql);
+    }
+    return sql;
+  };
+}
+
+const INSERT_EVENTS = multiRowInsert(
+  `INSERT INTO ${EVENTS_TABLE} (${EVENT_COLUMNS.join(', ')})`,
+  EVENT_COLUMNS.length,
+);
+const INSERT_TERMS = multiRowInsert(
+  `INSERT INTO ${TERMS_TABLE} (org_id, term, occurred_at, event_id)`,
+  4,
+);
+
+function flatten(rows: Value[][]): Value[] {
+  const out: Value[] = [];
+  for (const row of rows) for (const v of row) out.push(v);
+  return out;
+}
+
+/** One statement's worth of SQL and parameters from several, for a multi-statement packet. */
+function joinStatements(statements: Statement[], head: string[] = [], tail: string[] = []) {
+  const sql = [...head];
+  const params: Value[] = [];
+  for (const st of statements) {
+    sql.push(st.sql);
+    for (const v of st.params) params.push(v);
+  }
+  sql.push(...tail);
+  return { sql: sql.join(';\n'), params };
+}
+
+/** Adds delta to a per-key counter, dropping keys that reach zero. */
+function count(counter: Map<string, number>, key: string, delta: number): void {
+  const n = (counter.get(key) ?? 0) + delta;
+  if (n === 0) counter.delete(key);
+  else counter.set(key, n);
+}
+
+function repeat(fragment: string, n: number): string {
+  return new Array(n).fill(fragment).join(' ');
+}
+
+function laneQuery(lane: LaneConnection, sql: string, params: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    lane.query(sql, params, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+}
+
+function isFatal(err: unknown): boolean {
+  return (err as { fatal?: boolean } | undefined)?.fatal === true;
+}
+
+function driverCode(err: unknown): string | undefined {
+  const e = err as { code?: string; driverError?: { code?: string } } | undefined;
+  return e?.driverError?.code ?? e?.code;
+}
+
 function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  const code = e.driverError?.code ?? e.code;
+  const code = driverCode(err);
   return !!code && MYSQL_DEADLOCK.has(code);
 }
