@@ -142,4 +142,27 @@ describe.each(DATABASES)('several writers on one %s database', (kind) => {
     await expectConsistent(moved, 3 + names.length / 2);
     await expectConsistent(still, 2 + names.length / 2);
   });
+
+  it('continues an org by its seq alone when tamper evidence is off (no hash to match)', async () => {
+    const plain = await createAuditLog({
+      databaseUrl: db.url,
+      migrationsRun: false,
+      tamperEvidence: false,
+    });
+    try {
+      const orgId = 'no-chain';
+      for (const n of ['p1', 'p2']) await plain.service.record(groupCreated(orgId, n));
+      const burst = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => plain.service.record(groupCreated(orgId, `p-${i}`))),
+      );
+      expect(burst.map((e) => e.seq).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i + 3),
+      );
+      const rows = await reader.query('SELECT hash FROM auditkit_events WHERE org_id = ?', [orgId]);
+      expect(rows.every((r: { hash: string | null }) => r.hash === null)).toBe(true);
+      expect(await lastSeq(orgId)).toBe(42);
+    } finally {
+      await plain.close();
+    }
+  });
 });
