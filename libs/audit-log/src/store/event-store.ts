@@ -70,15 +70,21 @@ const CONTENDED_MS = 10_000;
 const MAX_TRACKED_ORGS = 100_000;
 
 /**
- * Writes batches of events: assigns each org's gap-free `seq` (and chain hash) under a row lock on
- * `auditkit_org_state`, then inserts events and their exact terms as multi-row INSERTs, all in one
- * transaction. Seqs are therefore increasing in commit order, across processes too.
+ * Writes batches of events: assigns each org's gap-free `seq` (and chain hash), inserts events and
+ * their exact terms as multi-row INSERTs, and moves the org's row in `auditkit_org_state` on, all
+ * in one transaction that holds that row's lock until COMMIT. Seqs are therefore increasing in
+ * commit order, across processes too.
+ *
+ * Two paths on MySQL: the locking write reads the org rows `FOR UPDATE` first; the one-trip write
+ * (see `writeMysqlExpected`) starts from the state this process expects and checks it in the same
+ * packet. SQLite runs every batch synchronously under an IMMEDIATE transaction.
  */
 export class EventStore {
   readonly dialect: StoreDialect;
   // Orgs whose state row is known to exist, so the batch can skip the "ensure" statement.
   private readonly knownOrgs = new Set<string>();
-  // Only a pool opened with multipleStatements (the module's own) can take a batch in two trips.
+  // Only a pool opened with multipleStatements (the module's own) can send several statements in
+  // one round trip, which both the two-trip locking write and the one-trip write need.
   private readonly multiStatements: boolean;
   /**
    * Each org's state as this process last wrote it, including batches still in flight. Only a
