@@ -1,24 +1,15 @@
 import { DataSource } from 'typeorm';
 import {
-  AuditEventInput,
   StandaloneAuditLog,
   auditDataSourceOptions,
   createAuditLog,
   verifyEventChain,
 } from '@auditkit/nestjs';
 import { createTestDatabase, DATABASES, TestDatabase } from '../support/databases';
+import { groupCreated } from '../support/events';
 
 // Two audit logs on one database stand for two instances of a host app: each has its own pool
 // and its own idea of where each org's sequence stands.
-
-function groupCreated(orgId: string, name: string): AuditEventInput {
-  return {
-    orgId,
-    action: 'group_created',
-    actor: { id: 'u-1', type: 'user', name: 'Jane Doe', email: 'jane@acme.test' },
-    targets: [{ id: `g-${name}`, type: 'group', name }],
-  };
-}
 
 describe.each(DATABASES)('several writers on one %s database', (kind) => {
   let db: TestDatabase;

@@ -3,7 +3,6 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
-  AuditEventInput,
   AuditLogModule,
   AuditLogModuleOptions,
   AuditService,
@@ -15,6 +14,7 @@ import { CaptureLogger } from '../support/capture-logger';
 import { createTestDatabase, MYSQL_URL, TestDatabase } from '../support/databases';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait-for';
+import { groupCreated } from '../support/events';
 
 @Controller('orgs/:orgId/groups')
 class GroupsController {
@@ -88,13 +88,6 @@ describe('a database outage (MariaDB behind a TCP proxy)', () => {
     expect(stored.map((r) => Number(r.seq))).toEqual(stored.map((_, i) => i + 1));
     expect((await names(orgId)).sort()).toEqual([...expected].sort());
   }
-
-  const groupCreated = (orgId: string, name: string): AuditEventInput => ({
-    orgId,
-    action: 'group_created',
-    actor: { id: 'u-1', type: 'user', name: 'Jane Doe' },
-    targets: [{ id: `g-${name}`, type: 'group', name }],
-  });
 
   describe('fail-closed', () => {
     it('answers 503 with a clear log line while the database is cut, and works again after restore', async () => {

@@ -1,7 +1,6 @@
 import { TestingModule, Test } from '@nestjs/testing';
 import { DataSource, EntityManager } from 'typeorm';
 import {
-  AuditEventInput,
   AuditLogModule,
   AuditService,
   AuditValidationError,
@@ -9,15 +8,7 @@ import {
 } from '@auditkit/nestjs';
 import { createTestDatabase, DATABASES, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
-
-function groupCreated(orgId: string, groupName: string): AuditEventInput {
-  return {
-    orgId,
-    action: 'group_created',
-    actor: { id: 'u-1', type: 'user', name: 'Jane Doe', email: 'jane@acme.test' },
-    targets: [{ id: `g-${groupName}`, type: 'group', name: groupName }],
-  };
-}
+import { groupCreated } from '../support/events';
 
 class Rollback extends Error {}
 
