@@ -10,6 +10,8 @@ export class TcpProxy {
   private refusing = false;
   private accepted = 0;
   private loseCommitAck = false;
+  // The cut a lost COMMIT answer has scheduled; it must not land in a later test.
+  private pendingCut: NodeJS.Timeout | null = null;
 
   private readonly server: Server;
 
@@ -52,6 +54,8 @@ export class TcpProxy {
 
   /** Drops every open connection at once and refuses new ones (closed on accept) until `restore()`. */
   cut(): void {
+    if (this.pendingCut) clearTimeout(this.pendingCut);
+    this.pendingCut = null;
     this.refusing = true;
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
@@ -68,6 +72,8 @@ export class TcpProxy {
 
   /** Forwards new connections again. */
   restore(): void {
+    // A cut still pending happens now, before new connections are let through again.
+    if (this.pendingCut) this.cut();
     this.refusing = false;
   }
 
@@ -120,15 +126,13 @@ export class TcpProxy {
       if (!upstream.write(chunk)) client.pause();
     });
     upstream.on('drain', () => client.resume());
-    let cutting = false;
     upstream.on('data', (chunk: Buffer) => {
       if (commitSent) {
         // The server is answering the packet that ends in COMMIT; the client never hears of it.
         // A multi-statement packet is answered statement by statement, so the cut waits a moment
         // for the server to get through its COMMIT (closing the socket earlier would make the
         // server stop and roll back instead).
-        if (!cutting) setTimeout(() => this.cut(), 150);
-        cutting = true;
+        this.pendingCut ??= setTimeout(() => this.cut(), 150);
         return;
       }
       if (!client.write(chunk)) upstream.pause();
