@@ -6,6 +6,7 @@ import {
   EVENTS_WRITE_SCOPE,
   ORG_ADMIN_ROLE,
 } from '../auth/audit-principal.interface';
+import { nonBlankRoles } from '../auth/claims';
 import { AdminAuthService } from './admin-auth.service';
 import { ADMIN_PERMISSION, AdminPermission } from './admin-permission.decorator';
 import { apiError } from './api-error';
@@ -36,8 +37,9 @@ export class AdminAuthGuard implements CanActivate {
     (req as unknown as Record<string, AuditPrincipal>)[PRINCIPAL_KEY] = principal;
     if (permission === 'session') return true;
     const orgId = String(req.params.orgId ?? '');
+    // A host's principal did not pass through principalFromClaims: blank roles go here too.
     const roles = Object.prototype.hasOwnProperty.call(principal.orgs, orgId)
-      ? principal.orgs[orgId]
+      ? nonBlankRoles(principal.orgs[orgId] ?? [])
       : [];
     if (permission === 'read' && !roles.includes(ORG_ADMIN_ROLE)) {
       throw apiError(403, `Only org admins of "${orgId}" can read its audit log`);

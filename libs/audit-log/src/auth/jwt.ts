@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuditPrincipal } from './audit-principal.interface';
+import { nonBlankRoles } from './claims';
 
 /** How bearer tokens are checked. */
 export interface JwtAuthOptions {
@@ -20,6 +21,13 @@ export class InvalidTokenError extends Error {}
 
 const ORG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** A verified token: who it names, and until when it is valid. */
+export interface VerifiedToken {
+  principal: AuditPrincipal;
+  /** The `exp` claim in epoch milliseconds. */
+  expiresAt: number;
+}
+
 /** Verifies bearer tokens into principals. `alg: none` and unlisted algorithms are refused. */
 export class JwtVerifier {
   private readonly secret?: Uint8Array;
@@ -33,6 +41,14 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<AuditPrincipal> {
+    return (await this.verifyToken(token)).principal;
+  }
+
+  /**
+   * Verifies a token into its principal and its expiry (`exp`, in epoch milliseconds; may lie
+   * far beyond any date a cookie can hold, so callers cap it).
+   */
+  async verifyToken(token: string): Promise<VerifiedToken> {
     if (token.length > 8192) throw new InvalidTokenError('The token is too long');
     const common = {
       issuer: this.options.issuer,
@@ -68,11 +84,16 @@ export class JwtVerifier {
         code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : 'The token is not valid',
       );
     }
-    return principalFromClaims(payload);
+    return { principal: principalFromClaims(payload), expiresAt: Number(payload.exp) * 1000 };
   }
 }
 
-/** Checks the shape of the claims of API.md section 3. */
+/**
+ * Checks the shape of the claims of API.md section 3. Blank roles are dropped. `name` and
+ * `email` are kept as given: they do not grant anything, and the token stays valid for reading
+ * when they are malformed; what uses them checks them (an export is refused unless
+ * `isValidEmailClaim` / `isValidNameClaim` accept them).
+ */
 export function principalFromClaims(claims: Record<string, unknown>): AuditPrincipal {
   const { sub, name, email, orgs, scope } = claims;
   if (typeof sub !== 'string' || !sub) throw new InvalidTokenError('The token has no subject');
@@ -85,7 +106,8 @@ export function principalFromClaims(claims: Record<string, unknown>): AuditPrinc
       if (!ORG_KEY.test(org) || !Array.isArray(list) || !list.every((r) => typeof r === 'string')) {
         throw new InvalidTokenError('The token\'s "orgs" claim must map org ids to role lists');
       }
-      roles[org] = list;
+      // A blank string is no role: `{ "acme": [""] }` grants nothing in acme.
+      roles[org] = nonBlankRoles(list);
     }
   }
   return {
