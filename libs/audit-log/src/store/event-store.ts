@@ -23,10 +23,19 @@ interface Statement {
 
 interface ReadStatements {
   statements: Statement[];
+  orgs: string[];
   /** Index of the org-state SELECT among the statements' results. */
   stateIndex: number;
   /** Index of the already-stored lookup, or -1. */
   storedIndex: number;
+  /** Index of each org's last-event SELECT (in `orgs` order), when re-deriving the state. */
+  lastEventIndexes: number[];
+}
+
+interface StateRow {
+  org_id: string;
+  last_seq: number | string;
+  last_hash: string | null;
 }
 
 /** A pooled mysql2 connection (callback API), as TypeORM's MySQL driver hands it out. */
@@ -130,37 +139,62 @@ export class EventStore {
     return this.writeLocking(events, mayBeStored);
   }
 
-  /** The write that reads each org's state under a row lock first. */
+  /**
+   * The write that reads each org's state under a row lock first.
+   *
+   * The org's state row is the authority on where its sequence stands, but the database can go
+   * back in time under a running process (a restore, a lagging replica taking over, rows deleted
+   * by hand): the row may be missing or behind the events it holds. The insert then collides on
+   * an existing (org, seq) or id, and the batch is tried once more in repair mode, which re-derives
+   * each org's state from its last stored event under the same lock, and looks its ids up in case
+   * they are stored already. The repaired state is saved with the batch.
+   */
   private async writeLocking(events: PreparedEvent[], mayBeStored: boolean): Promise<AuditEvent[]> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.multiStatements) {
-        try {
-          return await this.writeMysqlMulti(events, mayBeStored);
-        } catch (err) {
-          if (attempt < 3 && isDeadlock(err)) continue;
-          throw err;
-        }
-      }
-      const queryRunner = this.dataSource.createQueryRunner();
+    let repair = false;
+    for (let deadlocks = 0; ;) {
       try {
-        await queryRunner.connect();
-        await queryRunner.startTransaction();
-        const result = await this.writeAsync(
-          (sql, p) => queryRunner.query(sql, p),
-          events,
-          mayBeStored,
-        );
-        await committing(queryRunner.commitTransaction());
-        this.remember(events);
-        return result;
+        return await this.writeLockingOnce(events, mayBeStored, repair);
       } catch (err) {
-        if (queryRunner.isTransactionActive)
-          await queryRunner.rollbackTransaction().catch(() => undefined);
-        if (attempt < 3 && isDeadlock(err)) continue;
+        this.forget(events);
+        if (deadlocks < 2 && isDeadlock(err)) {
+          deadlocks += 1;
+          continue;
+        }
+        if (!repair && isDuplicate(err)) {
+          repair = true;
+          mayBeStored = true;
+          continue;
+        }
         throw err;
-      } finally {
-        await queryRunner.release();
       }
+    }
+  }
+
+  private async writeLockingOnce(
+    events: PreparedEvent[],
+    mayBeStored: boolean,
+    repair: boolean,
+  ): Promise<AuditEvent[]> {
+    if (this.multiStatements) return this.writeMysqlMulti(events, mayBeStored, repair);
+    const queryRunner = this.dataSource.createQueryRunner();
+    try {
+      await queryRunner.connect();
+      await queryRunner.startTransaction();
+      const result = await this.writeAsync(
+        (sql, p) => queryRunner.query(sql, p),
+        events,
+        mayBeStored,
+        repair,
+      );
+      await committing(queryRunner.commitTransaction());
+      this.remember(events);
+      return result;
+    } catch (err) {
+      if (queryRunner.isTransactionActive)
+        await queryRunner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await queryRunner.release();
     }
   }
 
@@ -175,11 +209,21 @@ export class EventStore {
     // The caller's transaction moves these orgs on, if it commits.
     this.touch(events);
     for (const e of events) this.expected.delete(e.orgId);
-    return this.writeAsync((sql, p) => manager.query(sql, p), events, false);
+    // A failed statement would fail the caller's whole transaction, and a retry cannot be made
+    // for it: the state is re-derived up front instead (one more indexed read per org).
+    return this.writeAsync((sql, p) => manager.query(sql, p), events, false, true);
   }
 
   private remember(events: PreparedEvent[]): void {
     for (const e of events) this.knownOrgs.add(e.orgId);
+  }
+
+  /** Drops what this process believes about the orgs of a write that failed. */
+  private forget(events: PreparedEvent[]): void {
+    for (const e of events) {
+      this.expected.delete(e.orgId);
+      this.knownOrgs.delete(e.orgId);
+    }
   }
 
   private touch(events: PreparedEvent[]): void {
@@ -214,10 +258,12 @@ export class EventStore {
    *
    * After `START TRANSACTION`, a guarded UPDATE moves each org's state on only if it still is
    * what was expected. If another writer changed an org (another process, or our locking path),
-   * or a batch this one was planned on did not commit, fewer rows match and the sentinel INSERT
-   * that follows fails on a duplicate key: the packet stops before it writes any event, and the
-   * caller falls back to the locking write. Nothing can commit with a seq or hash that does not
-   * follow the row it was checked against, which stays locked until COMMIT.
+   * a batch this one was planned on did not commit, or the row is gone (rows deleted, a restore),
+   * fewer rows match and the sentinel INSERT that follows fails on a duplicate key: it inserts
+   * the same key twice, so it fails whether or not the table holds that key. The packet stops
+   * before it writes any event, and the caller falls back to the locking write. Nothing can
+   * commit with a seq or hash that does not follow the row it was checked against, which stays
+   * locked until COMMIT.
    *
    * Every packet starts with ROLLBACK: if the packet ahead of it stopped on an error, its open
    * transaction is undone here rather than committed by this packet's START TRANSACTION.
@@ -249,8 +295,8 @@ export class EventStore {
       },
       { sql: 'SET @auditkit_matched = ROW_COUNT()', params: [] },
       {
-        sql: `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) SELECT ?, 0, NULL FROM DUAL WHERE @auditkit_matched <> ?`,
-        params: [orgs[0], n],
+        sql: `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) SELECT ?, 0, NULL FROM DUAL WHERE @auditkit_matched <> ? UNION ALL SELECT ?, 0, NULL FROM DUAL WHERE @auditkit_matched <> ?`,
+        params: [orgs[0], n, orgs[0], n],
       },
       ...this.writeStatements(plan, false),
     ];
@@ -269,8 +315,12 @@ export class EventStore {
         throw err;
       }
     } catch (err) {
-      // Batches planned on top of this one fail their own check; the next locking write re-reads.
-      for (const org of orgs) this.expected.delete(org);
+      // Batches planned on top of this one fail their own check; the next locking write re-reads,
+      // and makes sure the state row exists (it may be what was missing).
+      for (const org of orgs) {
+        this.expected.delete(org);
+        this.knownOrgs.delete(org);
+      }
       const code = driverCode(err);
       if (code === 'ER_DUP_ENTRY') {
         const ours = behindOurOwn || orgs.some((o) => this.touched.get(o)! > started);
@@ -325,8 +375,9 @@ export class EventStore {
     exec: Exec,
     events: PreparedEvent[],
     mayBeStored: boolean,
+    repair: boolean,
   ): Promise<AuditEvent[]> {
-    const reads = this.readStatements(events, mayBeStored);
+    const reads = this.readStatements(events, mayBeStored, repair);
     const results: any[] = [];
     for (const st of reads.statements) results.push(await exec(st.sql, st.params));
     const { plan, storedById } = this.planFromReads(events, reads, results);
@@ -342,6 +393,7 @@ export class EventStore {
   private async writeMysqlMulti(
     events: PreparedEvent[],
     mayBeStored: boolean,
+    repair: boolean,
   ): Promise<AuditEvent[]> {
     const orgs = [...new Set(events.map((e) => e.orgId))];
     // Until this batch has read its orgs' state, no one-trip write can be planned on them.
@@ -355,7 +407,7 @@ export class EventStore {
     let open = false;
     try {
       await queryRunner.connect();
-      const reads = this.readStatements(events, mayBeStored);
+      const reads = this.readStatements(events, mayBeStored, repair);
       open = true;
       const read = joinStatements(reads.statements, ['START TRANSACTION']);
       const head = await queryRunner.query(read.sql, read.params);
@@ -371,7 +423,7 @@ export class EventStore {
     } catch (err) {
       // A failed statement stops the rest of its round trip, COMMIT included.
       if (open) await queryRunner.query('ROLLBACK').catch(() => undefined);
-      for (const o of orgs) this.expected.delete(o);
+      this.forget(events);
       throw err;
     } finally {
       doneReading();
@@ -379,10 +431,15 @@ export class EventStore {
     }
   }
 
-  private readStatements(events: PreparedEvent[], mayBeStored: boolean): ReadStatements {
+  private readStatements(
+    events: PreparedEvent[],
+    mayBeStored: boolean,
+    repair: boolean,
+  ): ReadStatements {
     const statements: Statement[] = [];
     const orgs = [...new Set(events.map((e) => e.orgId))].sort();
-    const missing = orgs.filter((o) => !this.knownOrgs.has(o));
+    // Repairing, every row is made sure of: a missing row cannot be locked.
+    const missing = repair ? orgs : orgs.filter((o) => !this.knownOrgs.has(o));
     if (missing.length)
       statements.push({ sql: this.ensureOrgsSql(missing.length), params: missing });
     const lock = this.dialect === 'mysql' ? ' FOR UPDATE' : '';
@@ -400,17 +457,38 @@ export class EventStore {
         params: events.map((e) => e.id),
       });
     }
-    return { statements, stateIndex, storedIndex };
+    // Read after the locks are held (and locking on MySQL, so it sees the latest commit).
+    const lastEventIndexes: number[] = [];
+    if (repair) {
+      for (const org of orgs) {
+        lastEventIndexes.push(statements.length);
+        statements.push({ sql: this.lastEventSql(), params: [org] });
+      }
+    }
+    return { statements, orgs, stateIndex, storedIndex, lastEventIndexes };
   }
 
   private planFromReads(events: PreparedEvent[], reads: ReadStatements, results: any[]) {
     const stored: EventRow[] = reads.storedIndex >= 0 ? results[reads.storedIndex] : [];
     const storedById = new Map(stored.map((r) => [r.id, r]));
+    let states: StateRow[] = results[reads.stateIndex];
+    // A known org without a row lost it under us: the next write makes sure of it again.
+    const present = new Set(states.map((r) => r.org_id));
+    for (const org of reads.orgs) if (!present.has(org)) this.knownOrgs.delete(org);
+    if (reads.lastEventIndexes.length > 0) {
+      const lastEvents = reads.lastEventIndexes.map((i) => (results[i] as StateRow[])[0]);
+      states = reconcileStates(states, lastEvents);
+    }
     const plan = this.plan(
       events.filter((e) => !storedById.has(e.id)),
-      results[reads.stateIndex],
+      states,
     );
     return { plan, storedById };
+  }
+
+  private lastEventSql(): string {
+    const lock = this.dialect === 'mysql' ? ' FOR UPDATE' : '';
+    return `SELECT org_id, seq AS last_seq, hash AS last_hash FROM ${EVENTS_TABLE} WHERE org_id = ? ORDER BY seq DESC LIMIT 1${lock}`;
   }
 
   private writeStatements(plan: BatchPlan, saveStates = true): Statement[] {
@@ -452,11 +530,17 @@ export class EventStore {
     );
     const saveState = db.prepare(this.saveStatesSql(1));
     const selectEvent = db.prepare(`SELECT * FROM ${EVENTS_TABLE} WHERE id = ?`);
-    const run = db.transaction(() => {
+    const selectLastEvent = db.prepare(this.lastEventSql());
+    // Repair: as on MySQL (see writeLocking), a collision means the state row went back in time.
+    const run = db.transaction((repair: boolean) => {
       const orgs = [...new Set(events.map((e) => e.orgId))];
-      const rows = orgs.map((o) => selectState.get(o)).filter(Boolean) as any[];
+      let rows = orgs.map((o) => selectState.get(o)).filter(Boolean) as StateRow[];
+      if (repair) {
+        const lastEvents = orgs.map((o) => selectLastEvent.get(o) as StateRow | undefined);
+        rows = reconcileStates(rows, lastEvents);
+      }
       const storedById = new Map<string, EventRow>();
-      if (mayBeStored) {
+      if (mayBeStored || repair) {
         for (const e of events) {
           const row = selectEvent.get(e.id) as EventRow | undefined;
           if (row) storedById.set(e.id, row);
@@ -472,13 +556,15 @@ export class EventStore {
       return mergeStored(events, plan.events, storedById);
     });
     // IMMEDIATE takes the write lock up front: another process cannot sneak in between read and write.
-    return run.immediate();
+    try {
+      return run.immediate(false);
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      return run.immediate(true);
+    }
   }
 
-  private plan(
-    events: PreparedEvent[],
-    rows: { org_id: string; last_seq: number | string; last_hash: string | null }[],
-  ): BatchPlan {
+  private plan(events: PreparedEvent[], rows: StateRow[]): BatchPlan {
     const states = new Map<string, OrgState>();
     for (const r of rows)
       states.set(r.org_id, { lastSeq: Number(r.last_seq), lastHash: r.last_hash });
@@ -519,6 +605,20 @@ export class EventStore {
       ? `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) VALUES ${values} ON DUPLICATE KEY UPDATE last_seq = VALUES(last_seq), last_hash = VALUES(last_hash)`
       : `INSERT INTO ${ORG_STATE_TABLE} (org_id, last_seq, last_hash) VALUES ${values} ON CONFLICT (org_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash`;
   }
+}
+
+/**
+ * Each org's state as its stored rows say: the state row, unless the org's last event is past it
+ * (the row was set back or deleted while the events stayed), then that event's seq and hash.
+ */
+function reconcileStates(states: StateRow[], lastEvents: (StateRow | undefined)[]): StateRow[] {
+  const byOrg = new Map(states.map((r) => [r.org_id, r]));
+  for (const last of lastEvents) {
+    if (!last) continue;
+    const state = byOrg.get(last.org_id);
+    if (!state || Number(last.last_seq) > Number(state.last_seq)) byOrg.set(last.org_id, last);
+  }
+  return [...byOrg.values()];
 }
 
 /** A batch's events in input order: those found already stored, and those just written. */
@@ -635,4 +735,14 @@ function driverCode(err: unknown): string | undefined {
 function isDeadlock(err: unknown): boolean {
   const code = driverCode(err);
   return !!code && MYSQL_DEADLOCK.has(code);
+}
+
+/** A unique key collision: an (org, seq) or an id already taken. */
+function isDuplicate(err: unknown): boolean {
+  const code = driverCode(err) ?? '';
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
