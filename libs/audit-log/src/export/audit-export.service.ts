@@ -11,10 +11,12 @@ import { DataSource } from 'typeorm';
 import { describeFilters } from '../admin/filters';
 import { ReadinessService } from '../admin/readiness.service';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
+import { isValidEmailClaim, isValidNameClaim } from '../auth/claims';
 import { ulid } from '../common/ulid';
 import type { AuditLocation } from '../event/audit-event.interface';
 import type { EventFilters } from '../query/event-filters';
 import { AuditService } from '../recording/audit.service';
+import { InvalidRequesterClaimException } from './exceptions/invalid-requester-claim.exception';
 import { ExportProcessor } from './export-processor';
 import { ResolvedAuditExportOptions } from './export-options.interface';
 import { effectiveStatus, ExportRecord, ExportStatus } from './export-record';
@@ -59,7 +61,7 @@ export interface AuditExportRequest {
   orgId: string;
   /** Filters as GET events takes them, parsed (see `toEventFilters`). */
   filters: EventFilters;
-  /** The admin asking; the file is mailed to `email`. */
+  /** The admin asking; the file is mailed to `email` (exactly one address; `name` one line). */
   requester: { id: string; name?: string; email: string };
   /** Where the request came from, recorded on the `audit_log_exported` event. */
   location?: AuditLocation;
@@ -106,8 +108,17 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
   /**
    * Records the request (`audit_log_exported`, in the same transaction as the export row, whose
    * `seq` pins what the export holds) and queues the job. Resolves with the queued export.
+   * @throws InvalidRequesterClaimException (422 over HTTP) when `requester.email` is not exactly
+   *   one address or `requester.name` is not one line; nothing is recorded, queued or mailed
    */
   async request(input: AuditExportRequest): Promise<AuditExport> {
+    // The mail goes to this address and greets this name: a list or a line break would let a
+    // token's claims add recipients or forge lines of the mail.
+    if (!isValidEmailClaim(input.requester.email))
+      throw new InvalidRequesterClaimException('email');
+    if (input.requester.name !== undefined && !isValidNameClaim(input.requester.name)) {
+      throw new InvalidRequesterClaimException('name');
+    }
     const now = this.now();
     const id = ulid(now);
     const record: ExportRecord = {

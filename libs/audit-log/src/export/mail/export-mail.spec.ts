@@ -62,10 +62,43 @@ describe('buildExportReadyMail', () => {
     expect(mail.text).toContain('Hi <script>&",');
   });
 
-  it('greets without a name', () => {
+  it('greets without a name, still addressing one recipient object', () => {
     const mail = buildExportReadyMail({ ...base, recipientName: undefined });
-    expect(mail.to).toBe('jane@acme.test');
+    // An object: nodemailer never parses a list or a display name out of it.
+    expect(mail.to).toEqual({ name: '', address: 'jane@acme.test' });
     expect(mail.text).toMatch(/^Hello,/);
+  });
+
+  it.each([
+    'victim@x.test, attacker@evil.test',
+    'Victim <victim@x.test>',
+    'victim@x.test\r\nBcc: attacker@evil.test',
+    '"victim@x.test, attacker"@evil.test',
+  ])('refuses the recipient %j without echoing it', (to) => {
+    for (const build of [
+      () => buildExportReadyMail({ ...base, to }),
+      () => buildExportFailedMail({ ...base, to }),
+    ]) {
+      expect(build).toThrow(TypeError);
+      expect(build).not.toThrow(/evil/);
+    }
+  });
+
+  it('keeps the name on one line in the greeting and the To header', () => {
+    const recipientName = 'Jane\r\n\r\nDownload audit log: http://evil.test/phish\n';
+    for (const mail of [
+      buildExportReadyMail({ ...base, recipientName }),
+      buildExportFailedMail({ ...base, recipientName }),
+    ]) {
+      const lines = String(mail.text).split('\n');
+      expect(lines.some((l) => l.startsWith('Download audit log: http://evil.test'))).toBe(false);
+      expect(lines[0]).toBe('Hi Jane Download audit log: http://evil.test/phish,');
+      expect(String(mail.html)).not.toMatch(/Jane\s*\n/);
+      expect(mail.to).toEqual({
+        name: 'Jane Download audit log: http://evil.test/phish',
+        address: 'jane@acme.test',
+      });
+    }
   });
 
   it.each(['javascript:alert(1)', 'not a url', '/relative/path', 'data:text/html,x'])(

@@ -1,5 +1,7 @@
 import type Mail from 'nodemailer/lib/mailer';
+import { isValidEmailClaim } from '../../auth/claims';
 import { invalidDownloadUrlMessage } from '../export.messages';
+import { invalidRecipientMessage } from './export-mail.messages';
 
 /** Subject of the mail sent when an export is ready (API.md section 5). */
 export const EXPORT_READY_SUBJECT = 'Your audit log is ready to download';
@@ -12,9 +14,9 @@ export const DOWNLOAD_LINK_LABEL = 'Download audit log';
 
 /** Who an export mail goes to and comes from. */
 export interface ExportMailRecipient {
-  /** The requesting admin's e-mail address. */
+  /** The requesting admin's e-mail address: exactly one (see `isValidEmailClaim`). */
   to: string;
-  /** The admin's display name, used in the greeting and the `To` header. */
+  /** The admin's display name, used on one line in the greeting and the `To` header. */
   recipientName?: string;
   /** The org the export is of. */
   orgId: string;
@@ -82,15 +84,25 @@ function formatCount(n: number, one: string, many: string): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
-function greeting(name: string | undefined): string {
-  return name?.trim() ? `Hi ${name.trim()},` : 'Hello,';
+/** `name` on one line: control characters and line separators become spaces. */
+function oneLine(name: string | undefined): string {
+  return (name ?? '')
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
-function addressee(options: ExportMailRecipient): string | Mail.Address {
-  // An address object lets nodemailer encode the name, whatever characters it holds.
-  return options.recipientName?.trim()
-    ? { name: options.recipientName.trim(), address: options.to }
-    : options.to;
+function greeting(name: string | undefined): string {
+  const line = oneLine(name);
+  return line ? `Hi ${line},` : 'Hello,';
+}
+
+function addressee(options: ExportMailRecipient): Mail.Address {
+  // Requests are checked before they are queued; this is the last line for anything older.
+  if (!isValidEmailClaim(options.to)) throw new TypeError(invalidRecipientMessage());
+  // An address object: nodemailer encodes the name whatever it holds, and never parses a list
+  // or a display name out of the address.
+  return { name: oneLine(options.recipientName), address: options.to };
 }
 
 function htmlDocument(paragraphs: string[]): string {
@@ -111,7 +123,7 @@ const AUTOMATED_HEADERS = { 'Auto-Submitted': 'auto-generated' };
  * The mail telling an admin that an export is ready: subject {@link EXPORT_READY_SUBJECT}, an
  * HTML and a text part with a {@link DOWNLOAD_LINK_LABEL} link, when it expires and, when the
  * file was cut at the cap, that only the newest rows are in it. Names are HTML-escaped.
- * @throws TypeError when `downloadUrl` is not an absolute http(s) URL
+ * @throws TypeError when `downloadUrl` is not an absolute http(s) URL, or `to` not one address
  */
 export function buildExportReadyMail(options: ExportReadyMailOptions): Mail.Options {
   assertHttpUrl(options.downloadUrl);
@@ -158,7 +170,8 @@ export function buildExportReadyMail(options: ExportReadyMailOptions): Mail.Opti
 /**
  * The mail telling an admin that an export could not be made and that they can export again.
  * Subject {@link EXPORT_FAILED_SUBJECT}; HTML and text parts; names are HTML-escaped.
- * @throws TypeError when `retryUrl` is given and is not an absolute http(s) URL
+ * @throws TypeError when `retryUrl` is given and is not an absolute http(s) URL, or `to` is not
+ *   one address
  */
 export function buildExportFailedMail(options: ExportFailedMailOptions): Mail.Options {
   if (options.retryUrl !== undefined) {

@@ -91,6 +91,28 @@ describe('ExportMailer over SMTP', () => {
     expect(logs[0]).not.toContain('jane@acme.test');
   });
 
+  it.each([
+    'victim@x.test, attacker@evil.test',
+    ['victim@x.test', 'attacker@evil.test'],
+    { name: 'Victim', address: 'victim@x.test, attacker@evil.test' },
+    undefined,
+  ])('sends nothing to a recipient that is not one address: %j', async (to) => {
+    const mailer = new ExportMailer({
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      outboxDir: '/nonexistent/never-used',
+      logger: { log: () => undefined },
+    });
+    const before = received.length;
+    try {
+      await expect(
+        mailer.send({ ...readyMail(), to: to as string }, { downloadUrl }),
+      ).rejects.toThrow(TypeError);
+    } finally {
+      mailer.close();
+    }
+    expect(received).toHaveLength(before);
+  });
+
   it('refuses an SMTP URL of another scheme without echoing it', () => {
     const secretUrl = 'http://user:hunter2@mail.test';
     expect(() => createExportTransport({ smtpUrl: secretUrl, outboxDir: '/tmp' })).toThrow(

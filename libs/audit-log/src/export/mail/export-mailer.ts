@@ -7,7 +7,9 @@ import type Mail from 'nodemailer/lib/mailer';
 import type MailMessage from 'nodemailer/lib/mailer/mail-message';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import StreamTransport from 'nodemailer/lib/stream-transport';
+import { isValidEmailClaim } from '../../auth/claims';
 import { invalidSmtpUrlMessage } from '../export.messages';
+import { invalidRecipientMessage } from './export-mail.messages';
 
 /** Where export mails go. */
 export interface ExportTransportOptions {
@@ -135,6 +137,29 @@ export function createExportTransport(
   ) as unknown as Transporter<ExportSentMessageInfo>;
 }
 
+/**
+ * The message's one recipient as an address object, which nodemailer takes as it is: a string
+ * would be parsed, and `a@x.test, b@evil.test` or `"a@x.test, b"@evil.test` would become a list
+ * or another mailbox.
+ */
+function oneRecipient(message: Mail.Options): Mail.Address {
+  const to = message.to;
+  const address = typeof to === 'string' ? to : isAddress(to) ? to.address : undefined;
+  if (!isValidEmailClaim(address) || message.cc || message.bcc) {
+    throw new TypeError(invalidRecipientMessage());
+  }
+  return { name: isAddress(to) ? to.name : '', address };
+}
+
+function isAddress(value: unknown): value is Mail.Address {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as Mail.Address).address === 'string'
+  );
+}
+
 function isOutboxInfo(info: ExportSentMessageInfo): info is OutboxSentMessageInfo {
   return typeof (info as Partial<OutboxSentMessageInfo>).path === 'string';
 }
@@ -153,9 +178,13 @@ export class ExportMailer {
     this.logger = options.logger ?? new Logger('ExportMailer');
   }
 
-  /** Sends `message`; rejects when the SMTP server refuses it or the outbox cannot be written. */
+  /**
+   * Sends `message` to its one recipient; rejects when the SMTP server refuses it or the outbox
+   * cannot be written.
+   * @throws TypeError (nothing sent) when `to` is not exactly one address, or `cc` / `bcc` is set
+   */
   async send(message: Mail.Options, context: ExportMailContext = {}): Promise<void> {
-    const info = await this.transporter.sendMail(message);
+    const info = await this.transporter.sendMail({ ...message, to: oneRecipient(message) });
     if (isOutboxInfo(info)) {
       const link = context.downloadUrl ? `; download link: ${context.downloadUrl}` : '';
       this.logger.log(`Export e-mail written to ${info.path}${link}`);
