@@ -146,57 +146,37 @@ export class EventsController {
         `must be "${prepared.category}" for action ${prepared.action} (or left out)`,
       );
     }
-    const base = apiBase(req);
-    if (key !== undefined) {
-      if (!IDEMPOTENCY_KEY.test(key)) {
-        throw new ApiException(400, [
-          {
-            status: '400',
-            code: 'invalid_header',
-            title: 'Invalid header',
-            detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
-            source: { header: 'Idempotency-Key' },
-          },
-        ]);
-      }
-      const claim = await this.idempotency.claim(
-        orgId,
-        key,
-        this.idempotency.bodyHash(raw),
-        prepared.id,
-        Date.now(),
-      );
-      if (!claim.claimed) {
-        if (!claim.sameBody) throw apiError(409, 'This Idempotency-Key was used with another body');
-        const first = await this.waitForEvent(orgId, claim.eventId);
-        if (!first)
-          throw apiError(
-            409,
-            'A request with this Idempotency-Key is still in progress; retry shortly',
-          );
-        res.status(200);
-        return { data: eventResource(first, this.catalog, base) };
-      }
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new ApiException(400, [
+        {
+          status: '400',
+          code: 'invalid_header',
+          title: 'Invalid header',
+          detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+          source: { header: 'Idempotency-Key' },
+        },
+      ]);
     }
+    let stored;
     try {
-      const event = await this.audit.recordPrepared(prepared);
-      return { data: eventResource(event, this.catalog, base) };
+      stored =
+        key === undefined
+          ? { event: await this.audit.recordPrepared(prepared), replayed: false }
+          : await this.idempotency.record(orgId, key, raw, prepared);
     } catch (err) {
-      if (key !== undefined)
-        await this.idempotency.release(orgId, key, prepared.id).catch(() => undefined);
+      // Not stored this time; the key (if any) is kept, so a retry stores it or finds it stored.
       if (err instanceof AuditWriteError)
-        throw apiError(503, 'The event could not be stored; retry with the same Idempotency-Key');
+        throw new ApiException(
+          503,
+          apiError(503, 'The event could not be stored; retry with the same Idempotency-Key')
+            .errors,
+          { 'Retry-After': '1' },
+        );
       throw err;
     }
-  }
-
-  private async waitForEvent(orgId: string, id: string) {
-    // The first request may still be committing; its event appears within one group commit.
-    for (let i = 0; i < 50; i++) {
-      const event = await this.query.get(orgId, id);
-      if (event) return event;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return null;
+    if (!('event' in stored))
+      throw apiError(409, 'This Idempotency-Key was used with another body');
+    if (stored.replayed) res.status(200);
+    return { data: eventResource(stored.event, this.catalog, apiBase(req)) };
   }
 }

@@ -2,6 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
+import { AuditEvent } from '../event/audit-event.interface';
+import { EventQueryService } from '../query/event-query.service';
+import { AuditService } from '../recording/audit.service';
+import { PreparedEvent } from '../store/event-row';
+import { wasFoundStored } from '../store/event-store';
 import { IDEMPOTENCY_TABLE } from '../store/store.constants';
 
 /** A canonical JSON text (sorted keys), so equal bodies hash equally whatever their key order. */
@@ -17,13 +22,55 @@ export function canonicalJson(value: unknown): string {
 export type ClaimResult =
   { claimed: true } | { claimed: false; sameBody: boolean; eventId: string };
 
-/** Idempotency keys of POST events: the first request with a key claims it for its event id. */
+/** What a POST events with an Idempotency-Key came to. */
+export type KeyedRecordResult =
+  | {
+      outcome: 'stored';
+      event: AuditEvent;
+      /** Stored before this request: by an earlier attempt, or one running alongside. */
+      replayed: boolean;
+    }
+  /** The key was used with another body. */
+  | { outcome: 'conflict' };
+
+/**
+ * Idempotency keys of POST events. The first request with a key claims it for its event id, and
+ * the claim is kept whatever happens next: the event is always written under that id, so an
+ * attempt can always tell whether it is stored. A retry whose event is not stored (the first
+ * attempt failed, its process died, or it is still writing) writes it again under the same id,
+ * and the store makes sure only one of those writes stores it. No attempt waits on another, and
+ * no key is left "in progress" by a write that did not commit.
+ */
 @Injectable()
 export class IdempotencyService {
-  constructor(@Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly query: EventQueryService,
+  ) {}
 
   bodyHash(body: unknown): string {
     return createHash('sha256').update(canonicalJson(body)).digest('hex');
+  }
+
+  /**
+   * Stores `event` (prepared from `body`) once per org and key: the stored event on the first
+   * request and on every retry with the same body, a conflict for another body. Rejects with
+   * `AuditWriteError` when the event could not be stored (a retry may succeed), or the database's
+   * error when the key could not be checked.
+   */
+  async record(
+    orgId: string,
+    key: string,
+    body: unknown,
+    event: PreparedEvent,
+  ): Promise<KeyedRecordResult> {
+    const claim = await this.claim(orgId, key, this.bodyHash(body), event.id, Date.now());
+    if (claim.claimed) return this.store(event, false);
+    if (!claim.sameBody) return { outcome: 'conflict' };
+    const stored = await this.query.get(orgId, claim.eventId);
+    if (stored) return { outcome: 'stored', event: stored, replayed: true };
+    return this.store({ ...event, id: claim.eventId }, true);
   }
 
   async claim(
@@ -50,12 +97,9 @@ export class IdempotencyService {
     return { claimed: false, sameBody: rows[0].body_hash === bodyHash, eventId: rows[0].event_id };
   }
 
-  /** Frees a key whose event could not be stored, so a retry can use it. */
-  async release(orgId: string, key: string, eventId: string): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM ${IDEMPOTENCY_TABLE} WHERE org_id = ? AND idem_key = ? AND event_id = ?`,
-      [orgId, key, eventId],
-    );
+  private async store(event: PreparedEvent, mayBeStored: boolean): Promise<KeyedRecordResult> {
+    const stored = await this.audit.recordPrepared(event, { mayBeStored });
+    return { outcome: 'stored', event: stored, replayed: wasFoundStored(stored) };
   }
 }
 

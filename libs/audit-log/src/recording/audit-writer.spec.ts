@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AuditEvent } from '../event/audit-event.interface';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { PreparedEvent } from '../store/event-row';
-import { EventStore } from '../store/event-store';
+import { EventStore, wasFoundStored } from '../store/event-store';
 import { AuditWriter, AuditWriterOptions } from './audit-writer';
 
 // The writer's scheduling against a store whose writes the test settles by hand. What the store
@@ -174,5 +174,71 @@ describe('AuditWriter', () => {
     );
     for (const r of await Promise.all([...settled, more]))
       expect(r).toBeInstanceOf(AuditWriteError);
+  });
+
+  describe('one write per event id', () => {
+    it('a second caller of an id waiting or in flight joins its write, and is told it was stored before', async () => {
+      const { store, w } = writer({ concurrency: 1 });
+      const first = w.enqueue(event('a'));
+      await tick();
+      // In flight: the retry joins the write instead of starting a second one.
+      const retry = w.enqueue(event('a'), { mayBeStored: true });
+      const queued = w.enqueue(event('b'));
+      const queuedAgain = w.enqueue(event('b'));
+      await tick();
+      expect(w.pending).toBe(2);
+      store.calls[0].resolve();
+      await tick();
+      store.calls[1].resolve();
+      const [a, aAgain, b, bAgain] = await Promise.all([first, retry, queued, queuedAgain]);
+      expect(store.calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
+      expect([a.id, aAgain.id, b.id, bAgain.id]).toEqual(['a', 'a', 'b', 'b']);
+      expect([a, aAgain, b, bAgain].map(wasFoundStored)).toEqual([false, true, false, true]);
+    });
+
+    it('asks the store to look up an id a caller says may be stored already', async () => {
+      const { store, w } = writer();
+      const done = w.enqueue(event('maybe'), { mayBeStored: true });
+      await tick();
+      expect(store.calls[0]).toMatchObject({ ids: ['maybe'], mayBeStored: true });
+      store.calls[0].resolve();
+      await done;
+    });
+
+    it('fail-closed: the joiners of a failed write fail with it; the next caller starts a new one', async () => {
+      const { store, w } = writer();
+      const both = [w.enqueue(event('x')), w.enqueue(event('x'))].map((p) =>
+        p.catch((e: Error) => e),
+      );
+      await tick();
+      store.calls[0].reject(new Error('connection lost'));
+      for (const r of await Promise.all(both)) expect(r).toBeInstanceOf(AuditWriteError);
+
+      const again = w.enqueue(event('x'), { mayBeStored: true });
+      await tick();
+      expect(store.calls.map((c) => [c.ids, c.mayBeStored])).toEqual([
+        [['x'], false],
+        [['x'], true],
+      ]);
+      store.calls[1].resolve();
+      expect(wasFoundStored(await again)).toBe(false);
+    });
+
+    it('fail-open: a caller of a buffered id is told it is buffered, and it is still written once', async () => {
+      const { store, w } = writer({ policy: 'fail-open' });
+      const first = w.enqueue(event('y')).catch((e: Error) => e);
+      await tick();
+      store.calls[0].reject(new Error('connection lost'));
+      expect(await first).toMatchObject({ buffered: true });
+      const retry = await w.enqueue(event('y'), { mayBeStored: true }).catch((e: Error) => e);
+      expect(retry).toMatchObject({ buffered: true });
+      expect(w.pending).toBe(1);
+
+      await new Promise((r) => setTimeout(r, 40));
+      expect(store.calls.map((c) => c.ids)).toEqual([['y'], ['y']]);
+      store.calls[1].resolve();
+      await w.flush();
+      expect(w.pending).toBe(0);
+    });
   });
 });

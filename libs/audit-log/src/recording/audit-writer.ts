@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AuditEvent } from '../event/audit-event.interface';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { PreparedEvent } from '../store/event-row';
-import { EventStore, mayHaveCommitted } from '../store/event-store';
+import { asFoundStored, EventStore, mayHaveCommitted } from '../store/event-store';
 import {
   bufferFullMessage,
   droppedOnShutdownMessage,
@@ -23,11 +23,26 @@ export interface AuditWriterOptions {
   shutdownTimeoutMs: number;
 }
 
+/** Options of one `enqueue()` call. */
+export interface EnqueueOptions {
+  /**
+   * An earlier attempt (maybe in another process) may have stored this event, with this id,
+   * already: its batch looks the id up under the org lock and resolves with the stored event
+   * (`wasFoundStored` tells) instead of writing a second one.
+   * @default false
+   */
+  mayBeStored?: boolean;
+}
+
 interface Pending {
   event: PreparedEvent;
+  /** What the first caller of this id was handed. */
+  promise: Promise<AuditEvent>;
   resolve(event: AuditEvent): void;
   reject(err: Error): void;
   settled: boolean;
+  /** A caller said an earlier attempt may have stored it. */
+  mayBeStored: boolean;
   /** Arrival order, to put a failed batch back where it was. */
   order: number;
   /** A write holding this event was sent; it may have committed without our hearing of it. */
@@ -48,6 +63,10 @@ interface Pending {
  *
  * Under `fail-open`, a failed batch goes back to the queue and is retried with exponential
  * backoff; its callers are told at once (`AuditWriteError` with `buffered`).
+ *
+ * An id is written once however many callers ask: enqueuing an id already waiting or in flight
+ * joins that write (the joiner's event is `wasFoundStored`), so concurrent retries of one
+ * request share it.
  */
 export class AuditWriter {
   private readonly logger = new Logger('AuditLog');
@@ -55,6 +74,8 @@ export class AuditWriter {
   private queue: Pending[] = [];
   /** Events whose batch is being written. */
   private readonly inFlight = new Set<Pending>();
+  /** Every event in the queue or in flight, by id. */
+  private readonly byId = new Map<string, Pending>();
   private batches = 0;
   private arrivals = 0;
   private scheduled = false;
@@ -73,7 +94,15 @@ export class AuditWriter {
     return this.queue.length + this.inFlight.size;
   }
 
-  enqueue(event: PreparedEvent): Promise<AuditEvent> {
+  /** Queues `event` for the next batch; resolves with it as stored once that has committed. */
+  enqueue(event: PreparedEvent, options: EnqueueOptions = {}): Promise<AuditEvent> {
+    const same = this.byId.get(event.id);
+    if (same) {
+      same.mayBeStored ||= options.mayBeStored ?? false;
+      // Fail-open already told the first caller it is buffered (and keeps it): so is this one.
+      if (same.settled) return Promise.reject(bufferedError(undefined));
+      return same.promise.then(asFoundStored);
+    }
     if (this.closed)
       return Promise.reject(new AuditWriteError('The audit log writer is shut down'));
     if (this.pending >= this.options.maxBufferSize) {
@@ -81,22 +110,30 @@ export class AuditWriter {
       this.logger.error(message);
       return Promise.reject(new AuditWriteError(message));
     }
-    return new Promise<AuditEvent>((resolve, reject) => {
-      const pending: Pending = {
-        event,
-        resolve,
-        reject,
-        settled: false,
-        order: this.arrivals++,
-        attempted: false,
-        uncertain: false,
-      };
-      this.queue.push(pending);
-      // While the database is known to be failing, a fail-open caller is not kept waiting for
-      // the next retry: it learns at once that its event is buffered.
-      if (this.retryTimer) settle(pending, () => reject(bufferedError(undefined)));
-      this.kick();
+    let resolve!: (event: AuditEvent) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<AuditEvent>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    const pending: Pending = {
+      event,
+      promise,
+      resolve,
+      reject,
+      settled: false,
+      mayBeStored: options.mayBeStored ?? false,
+      order: this.arrivals++,
+      attempted: false,
+      uncertain: false,
+    };
+    this.queue.push(pending);
+    this.byId.set(event.id, pending);
+    // While the database is known to be failing, a fail-open caller is not kept waiting for
+    // the next retry: it learns at once that its event is buffered.
+    if (this.retryTimer) settle(pending, () => reject(bufferedError(undefined)));
+    this.kick();
+    return promise;
   }
 
   private kick(): void {
@@ -124,7 +161,7 @@ export class AuditWriter {
 
   private async write(batch: Pending[]): Promise<void> {
     // After a failure, the earlier attempt may have committed without our hearing of it.
-    const mayBeStored = batch.some((p) => p.attempted);
+    const mayBeStored = batch.some((p) => p.attempted || p.mayBeStored);
     for (const p of batch) p.attempted = true;
     try {
       const stored = await this.store.write(
@@ -134,6 +171,7 @@ export class AuditWriter {
       this.failures = 0;
       batch.forEach((p, i) => {
         this.inFlight.delete(p);
+        this.byId.delete(p.event.id);
         settle(p, () => p.resolve(stored[i]));
       });
     } catch (err) {
@@ -147,6 +185,7 @@ export class AuditWriter {
         const error = new AuditWriteError('The activity could not be recorded in the audit log', {
           cause: err,
         });
+        for (const p of batch) this.byId.delete(p.event.id);
         batch.forEach((p) => settle(p, () => p.reject(error)));
       } else {
         this.requeue(batch, err);
@@ -215,6 +254,7 @@ export class AuditWriter {
       const error = new AuditWriteError(
         'The audit log shut down before the activity could be stored',
       );
+      for (const p of left) this.byId.delete(p.event.id);
       left.forEach((p) => settle(p, () => p.reject(error)));
       this.queue = [];
     }

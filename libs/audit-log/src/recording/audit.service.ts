@@ -9,7 +9,7 @@ import { normalizeEvent } from '../event/event-normalizer';
 import { DEFAULT_REDACT_KEYS, secretKeyMatcher } from '../event/redact';
 import { PreparedEvent } from '../store/event-row';
 import { EventStore } from '../store/event-store';
-import { AuditWriter } from './audit-writer';
+import { AuditWriter, EnqueueOptions } from './audit-writer';
 import type { Request } from 'express';
 import { AuditSpec } from './audit.decorator';
 import { eventFromRequest } from './request-event';
@@ -61,10 +61,17 @@ export class AuditService implements BeforeApplicationShutdown {
     return this.record(eventFromRequest(spec, req, this.options, outcome));
   }
 
-  /** Stores an event made by `prepare()` (its id is known before it is written). */
-  recordPrepared(event: PreparedEvent, options: RecordOptions = {}): Promise<AuditEvent> {
+  /**
+   * Stores an event made by `prepare()` (its id is known before it is written). With
+   * `mayBeStored`, an earlier attempt at this same event (same id) may have stored it already, in
+   * this process or another: it is then not stored twice, and the stored event is returned.
+   */
+  recordPrepared(
+    event: PreparedEvent,
+    options: RecordOptions & EnqueueOptions = {},
+  ): Promise<AuditEvent> {
     if (options.manager) return this.store.writeWith(options.manager, [event]).then((r) => r[0]);
-    return this.writer.enqueue(event);
+    return this.writer.enqueue(event, { mayBeStored: options.mayBeStored });
   }
 
   /** Validates an event without storing it; throws `AuditValidationError`. */

@@ -123,7 +123,8 @@ export class EventStore {
   /**
    * Writes the events in a transaction of their own; resolves once it has committed.
    * `mayBeStored`: an earlier attempt may have committed some of them without the answer reaching
-   * us (the connection dropped during COMMIT); those are returned as stored, not written again.
+   * us (the connection dropped during COMMIT), or another process may be writing the same ids;
+   * those are returned as stored (see `wasFoundStored`), not written again.
    */
   async write(
     events: PreparedEvent[],
@@ -621,6 +622,24 @@ function reconcileStates(states: StateRow[], lastEvents: (StateRow | undefined)[
   return [...byOrg.values()];
 }
 
+// Events a write returned because it found them stored already, instead of writing them.
+const foundStored = new WeakSet<AuditEvent>();
+
+/**
+ * Whether `event`, as a write with `mayBeStored` returned it, was found stored already (by an
+ * earlier attempt, or another writer of the same id) rather than stored by that write.
+ */
+export function wasFoundStored(event: AuditEvent): boolean {
+  return foundStored.has(event);
+}
+
+/** A copy of `event` that `wasFoundStored` answers true for. */
+export function asFoundStored(event: AuditEvent): AuditEvent {
+  const copy = { ...event };
+  foundStored.add(copy);
+  return copy;
+}
+
 /** A batch's events in input order: those found already stored, and those just written. */
 function mergeStored(
   events: PreparedEvent[],
@@ -631,7 +650,10 @@ function mergeStored(
   let next = 0;
   return events.map((e) => {
     const row = storedById.get(e.id);
-    return row ? rowToEvent(row) : written[next++];
+    if (!row) return written[next++];
+    const event = rowToEvent(row);
+    foundStored.add(event);
+    return event;
   });
 }
 
