@@ -22,6 +22,7 @@ export class AdminAppModule {
         AuditAdminModule.forRoot({
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,
+          sessionTtlHours: config.sessionTtlHours,
         }),
         AuditExportModule.forRoot({
           redisUrl: config.redisUrl,

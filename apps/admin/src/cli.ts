@@ -3,6 +3,7 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import {
+  AdminSessionService,
   AuditLogModule,
   AuditRetentionModule,
   AuditService,
@@ -24,6 +25,8 @@ Commands:
   seed --org <id> --events <N> [--days 200] record demo activity in all five categories
   purge [--dry-run] [--now <ISO time>]      run the retention purge once
   verify --org <id>                         check the org's event chain
+  sessions --sub <id> [--org <id>] [--revoke]
+                                            count (or end) a user's admin UI sessions
 
 Configured by the environment: DATABASE_URL, AUDITKIT_JWT_SECRET, AUDITKIT_RETENTION_DAYS (see README).`;
 
@@ -197,6 +200,31 @@ async function run(argv: string[]): Promise<number> {
       } finally {
         await ds.destroy();
       }
+    }
+    case 'sessions': {
+      const v = parse({
+        sub: { type: 'string' },
+        org: { type: 'string' },
+        revoke: { type: 'boolean' },
+      });
+      const sub = need(v.sub as string, '--sub');
+      const orgId = v.org === undefined ? undefined : org(v.org as string);
+      const ds = await new DataSource(auditDataSourceOptions(config.databaseUrl)).initialize();
+      try {
+        await runAuditLogMigrations(ds);
+        const sessions = new AdminSessionService(ds);
+        const scope = orgId ? ` in ${orgId}` : '';
+        if (v.revoke) {
+          const ended = await sessions.endAllOf(sub, orgId);
+          console.log(`${sub}: ended ${ended} session${ended === 1 ? '' : 's'}${scope}`);
+        } else {
+          const live = await sessions.countOf(sub, orgId);
+          console.log(`${sub}: ${live} active session${live === 1 ? '' : 's'}${scope}`);
+        }
+      } finally {
+        await ds.destroy();
+      }
+      return 0;
     }
     case undefined:
     case 'help':

@@ -15,6 +15,8 @@ export interface AdminConfig {
   retentionDays: number;
   exportMaxRows: number;
   exportLinkTtlHours: number;
+  /** Longest admin UI session, in hours (`AUDITKIT_SESSION_TTL_HOURS`). */
+  sessionTtlHours: number;
   /** Serve HTTP in this process. */
   http: boolean;
   /** Process export jobs in this process. */
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     retentionDays: int(env, 'AUDITKIT_RETENTION_DAYS', 180, 1, 36500),
     exportMaxRows: int(env, 'AUDITKIT_EXPORT_MAX_ROWS', 10000, 1, 10_000_000),
     exportLinkTtlHours: int(env, 'AUDITKIT_EXPORT_LINK_TTL_HOURS', 24, 1, 24 * 365),
+    sessionTtlHours: int(env, 'AUDITKIT_SESSION_TTL_HOURS', 12, 1, 24 * 365),
     http: flag(env, 'AUDITKIT_HTTP', true),
     worker: flag(env, 'AUDITKIT_WORKER', true),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),

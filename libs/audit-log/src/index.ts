@@ -33,6 +33,7 @@ export {
 } from './store/audit-event.entity';
 export { auditLogMigrations } from './store/migrations';
 export { AuditKitSchema1764000000000 } from './store/migrations/1764000000000-auditkit-schema';
+export { AuditKitAdminSessions1764100000000 } from './store/migrations/1764100000000-admin-sessions';
 export { runAuditLogMigrations } from './store/migration-runner';
 export { auditDataSourceOptions } from './store/data-source-options';
 
@@ -44,6 +45,10 @@ export { AuditAdminModule } from './admin/audit-admin.module';
 export type { AuditAdminModuleOptions } from './admin/audit-admin-options.interface';
 export { ApiExceptionFilter } from './admin/api-error';
 export { AdminAuthGuard } from './admin/admin-auth.guard';
+export { AdminSessionService } from './admin/sessions/admin-session.service';
+export type { AdminSession, OpenedAdminSession } from './admin/sessions/admin-session.service';
+export { isValidEmailClaim, isValidNameClaim, CLAIM_LIMITS } from './auth/claims';
+export { InvalidRequesterClaimException } from './export/exceptions/invalid-requester-claim.exception';
 export { ReadinessService } from './admin/readiness.service';
 export type { ReadinessCheck } from './admin/readiness.service';
 export { EventQueryService } from './query/event-query.service';
@@ -51,7 +56,7 @@ export type { EventFilters } from './query/event-filters';
 export type { AuditPrincipal } from './auth/audit-principal.interface';
 export { ORG_ADMIN_ROLE, EVENTS_WRITE_SCOPE } from './auth/audit-principal.interface';
 export { JwtVerifier, signAuditToken, InvalidTokenError } from './auth/jwt';
-export type { JwtAuthOptions, AuditTokenClaims } from './auth/jwt';
+export type { JwtAuthOptions, AuditTokenClaims, VerifiedToken } from './auth/jwt';
 
 export { AuditRetentionModule } from './retention/audit-retention.module';
 export type { AuditRetentionModuleOptions } from './retention/retention-options.interface';

@@ -1,17 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { timingSafeEqual } from 'node:crypto';
 import { AuditPrincipal } from '../auth/audit-principal.interface';
 import { InvalidTokenError, JwtVerifier } from '../auth/jwt';
+import { AuditClock, systemClock } from '../common/clock';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import { AUDIT_ADMIN_MODULE_OPTIONS } from './audit-admin.module-definition';
 import { apiError, ApiException } from './api-error';
+import {
+  AdminSessionService,
+  isCsrfTokenOf,
+  OpenedAdminSession,
+} from './sessions/admin-session.service';
+import {
+  csrfFailedMessage,
+  invalidSessionTtlMessage,
+  sessionEndedMessage,
+} from './sessions/session.messages';
 
 export const SESSION_COOKIE = 'auditkit_session';
 export const CSRF_COOKIE = 'auditkit_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
+/** Default of `sessionTtlHours`. */
+export const DEFAULT_SESSION_TTL_HOURS = 12;
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const HOUR = 3600_000;
 
 /** Parses the Cookie header (no dependency for a dozen lines). */
 export function readCookies(req: Request): Record<string, string> {
@@ -33,9 +47,12 @@ export function readCookies(req: Request): Record<string, string> {
 @Injectable()
 export class AdminAuthService {
   readonly verifier?: JwtVerifier;
+  private readonly clock: AuditClock;
+  private readonly sessionTtlMs: number;
 
   constructor(
     @Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions,
+    private readonly sessions: AdminSessionService,
   ) {
     if (!options.jwt && !options.resolvePrincipal) {
       throw new Error(
@@ -43,13 +60,22 @@ export class AdminAuthService {
       );
     }
     if (options.jwt) this.verifier = new JwtVerifier(options.jwt);
+    const hours = options.sessionTtlHours ?? DEFAULT_SESSION_TTL_HOURS;
+    if (typeof hours !== 'number' || !(hours > 0) || hours > 24 * 365) {
+      throw new Error(invalidSessionTtlMessage(hours));
+    }
+    this.sessionTtlMs = Math.round(hours * HOUR);
+    this.clock = options.clock ?? systemClock;
   }
 
   get hostMode(): boolean {
     return !!this.options.resolvePrincipal;
   }
 
-  /** The caller, or a 401. Cookie-authenticated writes must carry the CSRF token. */
+  /**
+   * The caller, or a 401. A session cookie counts only while its server-side session lives;
+   * cookie-authenticated writes must carry the session's CSRF token.
+   */
   async authenticate(req: Request): Promise<AuditPrincipal> {
     if (this.options.resolvePrincipal) {
       const principal = this.options.resolvePrincipal(req);
@@ -62,32 +88,64 @@ export class AdminAuthService {
       if (!match) throw unauthorized('The Authorization header must be "Bearer <token>"');
       return this.verify(match[1]);
     }
-    const cookies = readCookies(req);
-    const session = cookies[SESSION_COOKIE];
-    if (!session) throw unauthorized('A bearer token or a session is required');
-    const principal = await this.verify(session);
-    if (!SAFE_METHODS.has(req.method)) {
-      // As bytes: equal lengths in characters may differ in UTF-8 (timingSafeEqual throws).
-      const sent = Buffer.from(String(req.headers[CSRF_HEADER] ?? ''));
-      const expected = Buffer.from(cookies[CSRF_COOKIE] ?? '');
-      if (!expected.length || sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
-        throw apiError(
-          403,
-          'Missing or wrong X-CSRF-Token header for a cookie-authenticated request',
-          'csrf_failed',
-        );
-      }
-    }
-    return principal;
+    const id = readCookies(req)[SESSION_COOKIE];
+    if (!id) throw unauthorized('A bearer token or a session is required');
+    const session = await this.sessions.find(id);
+    if (!session) throw unauthorized(sessionEndedMessage());
+    if (!SAFE_METHODS.has(req.method)) checkCsrf(req, id);
+    return session.principal;
   }
 
   /** Verifies a token, answering 401 for anything wrong with it. */
   async verify(token: string): Promise<AuditPrincipal> {
+    return (await this.verifyToken(token)).principal;
+  }
+
+  /**
+   * Opens a UI session for a bearer token. It ends when the token expires or after
+   * `sessionTtlHours`, whichever comes first, however far away the token's `exp` lies.
+   */
+  async openSession(
+    token: string,
+  ): Promise<{ principal: AuditPrincipal; session: OpenedAdminSession }> {
+    const { principal, expiresAt: tokenExpiresAt } = await this.verifyToken(token);
+    const now = this.clock.now().getTime();
+    const expiresAt = Math.min(tokenExpiresAt, now + this.sessionTtlMs);
+    // A token within its clock tolerance past `exp` is valid, but no session is left in it.
+    if (!(expiresAt > now)) throw unauthorized('The token has expired');
+    return { principal, session: await this.sessions.open(principal, expiresAt) };
+  }
+
+  /**
+   * Ends the session of the request's cookie, which needs the session's CSRF token. A cookie
+   * whose session already ended (or none) leaves nothing to end and nothing to protect.
+   */
+  async endSession(req: Request): Promise<void> {
+    if (this.hostMode) return;
+    const id = readCookies(req)[SESSION_COOKIE];
+    if (!id || !(await this.sessions.find(id))) return;
+    checkCsrf(req, id);
+    await this.sessions.end(id);
+  }
+
+  /** Milliseconds from now until `expiresAt` on the sessions' clock. */
+  remainingMs(expiresAt: number): number {
+    return Math.max(0, expiresAt - this.clock.now().getTime());
+  }
+
+  private async verifyToken(token: string) {
     try {
-      return await this.verifier!.verify(token);
+      return await this.verifier!.verifyToken(token);
     } catch (err) {
       throw unauthorized(err instanceof InvalidTokenError ? err.message : 'The token is not valid');
     }
+  }
+}
+
+function checkCsrf(req: Request, sessionId: string): void {
+  const sent = req.headers[CSRF_HEADER];
+  if (typeof sent !== 'string' || !isCsrfTokenOf(sessionId, sent)) {
+    throw apiError(403, csrfFailedMessage(), 'csrf_failed');
   }
 }
 

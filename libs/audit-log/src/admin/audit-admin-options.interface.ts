@@ -1,12 +1,13 @@
 import type { Request } from 'express';
 import type { AuditPrincipal } from '../auth/audit-principal.interface';
 import type { JwtAuthOptions } from '../auth/jwt';
+import type { AuditClock } from '../common/clock';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {
   /**
-   * Standalone mode: bearer JWTs (and the UI's session cookie holding one) verified with these
-   * settings. Give this or `resolvePrincipal`.
+   * Standalone mode: bearer JWTs verified with these settings (the UI exchanges one for a
+   * server-side session). Give this or `resolvePrincipal`.
    */
   jwt?: JwtAuthOptions;
   /**
@@ -20,4 +21,11 @@ export interface AuditAdminModuleOptions {
   ui?: boolean;
   /** Largest JSON body of POST events, in bytes. @default 65536 */
   maxBodyBytes?: number;
+  /**
+   * Standalone mode: the longest a UI session (`POST /admin/v1/session`) lasts, in hours; it
+   * also ends when its token expires, and at sign-out. @default 12
+   */
+  sessionTtlHours?: number;
+  /** Time source of UI session expiry (tests set one). @default the system clock */
+  clock?: AuditClock;
 }

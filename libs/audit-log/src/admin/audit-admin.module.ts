@@ -1,5 +1,7 @@
 import { Logger, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { CursorCodec } from '../query/cursor';
 import { EventQueryService } from '../query/event-query.service';
 import { AdminAuthGuard } from './admin-auth.guard';
@@ -16,6 +18,8 @@ import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
 import { ReadinessService } from './readiness.service';
 import { SessionController } from './session.controller';
+import { AdminSessionService } from './sessions/admin-session.service';
+import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
 
 /**
@@ -24,9 +28,21 @@ import { UiController } from './ui.controller';
  * host's with `RouterModule.register([{ path: 'audit', module: AuditAdminModule }])`.
  */
 @Module({
-  controllers: [EventsController, SessionController, HealthController, UiController],
+  controllers: [
+    EventsController,
+    SessionController,
+    UserSessionsController,
+    HealthController,
+    UiController,
+  ],
   providers: [
     AdminAuthService,
+    {
+      provide: AdminSessionService,
+      useFactory: (dataSource: DataSource, o: AuditAdminModuleOptions) =>
+        new AdminSessionService(dataSource, o.clock),
+      inject: [AUDIT_DATA_SOURCE, AUDIT_ADMIN_MODULE_OPTIONS],
+    },
     AdminAuthGuard,
     EventQueryService,
     IdempotencyService,

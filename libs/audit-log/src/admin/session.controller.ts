@@ -9,13 +9,13 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { randomBytes } from 'node:crypto';
+import type { CookieOptions, Request, Response } from 'express';
 import { AuditPrincipal, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
 import { AdminAuthGuard, principalOf } from './admin-auth.guard';
 import { AdminAuthService, CSRF_COOKIE, SESSION_COOKIE } from './admin-auth.service';
 import { RequirePermission } from './admin-permission.decorator';
 import { apiError, ApiExceptionFilter } from './api-error';
+import { hostManagesSessionsMessage } from './sessions/session.messages';
 
 function sessionBody(p: AuditPrincipal) {
   return {
@@ -31,8 +31,10 @@ function sessionBody(p: AuditPrincipal) {
 }
 
 /**
- * The web UI's session: a bearer token exchanged for an HttpOnly, SameSite=Lax cookie (Secure
- * behind HTTPS), plus a readable CSRF cookie the UI echoes in X-CSRF-Token on writes.
+ * The web UI's session: a bearer token exchanged for a server-side session whose random id is
+ * an HttpOnly, SameSite=Lax cookie (Secure behind HTTPS), plus a readable CSRF cookie holding
+ * the session's CSRF token, which the UI echoes in X-CSRF-Token on writes. Signing out ends the
+ * session on the server: a copy of the cookie is worth nothing afterwards.
  */
 @Controller('admin/v1/session')
 @UseGuards(AdminAuthGuard)
@@ -49,33 +51,26 @@ export class SessionController {
   @Post()
   @HttpCode(200)
   async create(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    if (this.auth.hostMode) throw apiError(405, 'Sessions are managed by the host application');
+    if (this.auth.hostMode) throw apiError(405, hostManagesSessionsMessage());
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!match) throw apiError(401, 'Send the token as "Authorization: Bearer <token>"');
-    const principal = await this.auth.verify(match[1]);
-    const claims = JSON.parse(Buffer.from(match[1].split('.')[1], 'base64url').toString('utf8'));
-    const maxAge = Math.max(0, claims.exp * 1000 - Date.now());
-    const secure = req.secure;
-    res.cookie(SESSION_COOKIE, match[1], {
-      httpOnly: true,
+    const { principal, session } = await this.auth.openSession(match[1]);
+    const cookie: CookieOptions = {
       sameSite: 'lax',
-      secure,
+      secure: req.secure,
       path: '/',
-      maxAge,
-    });
-    res.cookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), {
-      httpOnly: false,
-      sameSite: 'lax',
-      secure,
-      path: '/',
-      maxAge,
-    });
+      maxAge: this.auth.remainingMs(session.expiresAt),
+    };
+    res.cookie(SESSION_COOKIE, session.id, { ...cookie, httpOnly: true });
+    res.cookie(CSRF_COOKIE, session.csrfToken, { ...cookie, httpOnly: false });
     return sessionBody(principal);
   }
 
+  /** Ends the cookie's session (with its CSRF token) and clears both cookies. */
   @Delete()
   @HttpCode(204)
-  end(@Res({ passthrough: true }) res: Response) {
+  async end(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    await this.auth.endSession(req);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.clearCookie(CSRF_COOKIE, { path: '/' });
   }

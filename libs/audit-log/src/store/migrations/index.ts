@@ -1,4 +1,5 @@
 import { AuditKitSchema1764000000000 } from './1764000000000-auditkit-schema';
+import { AuditKitAdminSessions1764100000000 } from './1764100000000-admin-sessions';
 
 /** The library's migrations, in order. Hosts may add them to their own TypeORM `migrations`. */
-export const auditLogMigrations = [AuditKitSchema1764000000000];
+export const auditLogMigrations = [AuditKitSchema1764000000000, AuditKitAdminSessions1764100000000];
