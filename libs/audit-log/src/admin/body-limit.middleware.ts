@@ -2,11 +2,16 @@ import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import { AUDIT_ADMIN_MODULE_OPTIONS } from './audit-admin.module-definition';
-import { apiError } from './api-error';
+import { apiError, ApiException } from './api-error';
+import { findTooDeep, MAX_BODY_DEPTH } from './json-depth';
+import { tooDeepError } from './validate-dto';
 
 /**
  * Parses JSON bodies of the admin API with its own limit (64 KiB by default): a larger body is a
- * 413 before anything reads it. A body the host already parsed is checked by its length.
+ * 413 before anything reads it, decompressed or not. Only JSON in UTF-8 is read (anything else
+ * is a 415); a body that does not decompress or parse is a 400 that echoes none of it; a body
+ * nested deeper than `MAX_BODY_DEPTH` is a 400 naming where. A body the host already parsed is
+ * checked by its length and its depth.
  */
 @Injectable()
 export class BodyLimitMiddleware implements NestMiddleware {
@@ -15,13 +20,119 @@ export class BodyLimitMiddleware implements NestMiddleware {
 
   constructor(@Inject(AUDIT_ADMIN_MODULE_OPTIONS) options: AuditAdminModuleOptions) {
     this.limit = options.maxBodyBytes ?? 64 * 1024;
-    this.parser = json({ limit: this.limit, strict: true });
+    // Every body is JSON here: one sent without a Content-Type is read as JSON, not ignored.
+    this.parser = json({ limit: this.limit, strict: true, type: () => true });
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > this.limit)
       return next(apiError(413, `The body is larger than ${this.limit} bytes`));
-    this.parser(req, res, next);
+    if (!req.readableEnded) {
+      const refused = refuseMediaType(req);
+      if (refused) return next(refused);
+    }
+    this.parser(req, res, (err?: unknown) => {
+      if (err) return next(readError(err, req, this.limit));
+      const deep = findTooDeep(req.body, MAX_BODY_DEPTH);
+      if (deep) return next(tooDeepError(deep, 'pointer'));
+      next();
+    });
   }
+}
+
+const JSON_MEDIA_TYPE = /^application\/(json|[a-z0-9.!#$&^_-]+\+json)$/;
+const UTF8 = /^utf-?8$/;
+const ENCODINGS = ['gzip', 'deflate', 'br'];
+
+/** A 415 for a body that is not JSON in UTF-8; undefined when it is, or when there is none. */
+function refuseMediaType(req: Request): ApiException | undefined {
+  const hasContent =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+  const header = req.headers['content-type'];
+  if (!hasContent || header === undefined) return undefined;
+  const [media, ...params] = header.split(';');
+  if (!JSON_MEDIA_TYPE.test(media.trim().toLowerCase())) {
+    return unsupported('Content-Type', 'The body must be JSON, sent as application/json');
+  }
+  for (const param of params) {
+    const eq = param.indexOf('=');
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (!UTF8.test(charset)) {
+      return unsupported(
+        'Content-Type',
+        `The charset ${quoted(charset)} is not supported; send JSON in UTF-8`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * body-parser's and zlib's errors as API errors with details of our own: their messages can
+ * quote the body (a JSON parser's "Unexpected token ... in ...") and must never be echoed.
+ */
+function readError(err: unknown, req: Request, limit: number): unknown {
+  const e = err as { status?: unknown; type?: unknown; encoding?: unknown; charset?: unknown };
+  switch (e?.type) {
+    case 'entity.too.large':
+      return apiError(413, `The body is larger than ${limit} bytes`);
+    case 'encoding.unsupported':
+      return unsupported(
+        'Content-Encoding',
+        `The Content-Encoding ${quoted(e.encoding)} is not supported; send ${ENCODINGS.join(', ')} or identity`,
+      );
+    case 'charset.unsupported':
+      return unsupported(
+        'Content-Type',
+        `The charset ${quoted(e.charset)} is not supported; send JSON in UTF-8`,
+      );
+    case 'entity.parse.failed':
+      return invalidBody('The body is not valid JSON');
+    case 'request.aborted':
+      return invalidBody('The request ended before its body did');
+    case 'request.size.invalid':
+      return invalidBody('The body is not as long as its Content-Length says');
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    // What is left is a body that does not decompress: zlib's and brotli's own errors.
+    const encoding = String(req.headers['content-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
+    return invalidBody(
+      ENCODINGS.includes(encoding)
+        ? `The body is not valid ${encoding} data (Content-Encoding: ${encoding})`
+        : 'The body could not be read',
+    );
+  }
+  return err;
+}
+
+function invalidBody(detail: string): ApiException {
+  return new ApiException(400, [
+    { status: '400', code: 'invalid_body', title: 'Invalid body', detail },
+  ]);
+}
+
+function unsupported(header: string, detail: string): ApiException {
+  return new ApiException(415, [
+    {
+      status: '415',
+      code: 'unsupported_media_type',
+      title: 'Unsupported media type',
+      detail,
+      source: { header },
+    },
+  ]);
+}
+
+/** A header value quoted for a message, when it is a plain token; it is the client's own text. */
+function quoted(value: unknown): string {
+  const s = typeof value === 'string' ? value.toLowerCase() : '';
+  return /^[a-z0-9._:+-]{1,40}$/.test(s) ? `"${s}"` : '(this one)';
 }
