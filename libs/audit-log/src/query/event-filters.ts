@@ -22,6 +22,18 @@ class NoNulConstraint implements ValidatorConstraintInterface {
   }
 }
 
+// A lone surrogate cannot be stored in utf8mb4, nor in the event that records an export.
+@ValidatorConstraint({ name: 'wellFormed' })
+class WellFormedConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value !== 'string' || value.isWellFormed();
+  }
+
+  defaultMessage(): string {
+    return 'contains a lone surrogate (not valid Unicode)';
+  }
+}
+
 /** The filters of GET events and of an export, parsed and checked. */
 export interface EventFilters {
   /** Exact term, normalized (NFC, trimmed, lower case). */
@@ -54,6 +66,7 @@ const toList = ({ value }: { value: unknown }) =>
 export class EventFiltersDto {
   @IsOptional()
   @IsString({ message: 'must be a single string' })
+  @Validate(WellFormedConstraint)
   @MaxLength(1024, { message: 'must be at most 1024 characters' })
   @Validate(NoNulConstraint)
   q?: string;
@@ -72,16 +85,19 @@ export class EventFiltersDto {
   @Transform(toList)
   @IsArray({ message: 'must be an action id or a list of them' })
   @IsString({ each: true, message: 'must hold action ids' })
+  @Validate(WellFormedConstraint, { each: true })
   @MaxLength(128, { each: true, message: 'must hold action ids' })
   action?: string[];
 
   @IsOptional()
   @IsString({ message: 'must be a single string' })
+  @Validate(WellFormedConstraint)
   @MaxLength(128)
   category?: string;
 
   @IsOptional()
   @IsString({ message: 'must be a single string' })
+  @Validate(WellFormedConstraint)
   @MaxLength(255)
   actor?: string;
 
@@ -92,6 +108,7 @@ export class EventFiltersDto {
 
   @IsOptional()
   @IsString({ message: 'must be a single string' })
+  @Validate(WellFormedConstraint)
   @MaxLength(64)
   product?: string;
 }
