@@ -137,6 +137,8 @@ describe('normalizeEvent', () => {
         'targets',
       ],
       ['a target without type', (i) => delete i.targets[0].type, 'targets[0].type'],
+      ['a location that is an array', (i) => (i.location = ['203.0.113.7']), 'location'],
+      ['a location that is a string', (i) => (i.location = '203.0.113.7'), 'location'],
       ['an ip that is not one', (i) => (i.location.ip = 'not-an-ip'), 'location.ip'],
       ['an ip with a port', (i) => (i.location.ip = '203.0.113.7:443'), 'location.ip'],
       ['an ip out of range', (i) => (i.location.ip = '256.1.1.1'), 'location.ip'],

@@ -166,7 +166,8 @@ export function normalizeEvent(
 
   const location: AuditLocation = {};
   if (input.location !== undefined && input.location !== null) {
-    if (typeof input.location !== 'object') fail('location', 'must be an object');
+    if (typeof input.location !== 'object' || Array.isArray(input.location))
+      fail('location', 'must be an object');
     const ip = text(input.location.ip, 'location.ip', 45, false);
     if (ip !== undefined) {
       if (!isIP(ip)) fail('location.ip', 'must be an IPv4 or IPv6 address');
