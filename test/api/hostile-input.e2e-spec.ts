@@ -265,6 +265,31 @@ describe('crafted input on the write routes (MariaDB): a 4xx or stored exactly, 
       },
     );
 
+    it.each([
+      ['a lone continuation byte', Buffer.from([0x80])],
+      ['a truncated sequence', Buffer.from([0xc3])],
+      ['an overlong encoding', Buffer.from([0xc0, 0xaf])],
+      ['an encoded surrogate', Buffer.from([0xed, 0xa0, 0x80])],
+      ['latin-1 text', Buffer.from('é', 'latin1')],
+    ])(
+      'a string holding bytes that are not UTF-8 (%s) is a 400, not stored as U+FFFD',
+      async (_name, bytes) => {
+        const [head, tail] = eventText('"metadata":{"note":"a<>b"}').split('<>');
+        const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(tail)]);
+        const error = expectError(await postRaw(EVENTS, body), 400);
+        expect(error).toMatchObject({
+          code: 'invalid_body',
+          detail: 'The body is not valid UTF-8',
+        });
+      },
+    );
+
+    it('a body starting with a UTF-8 byte order mark is read', async () => {
+      const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(good)]);
+      const res = await postRaw(EVENTS, body);
+      expect({ status: res.status, text: res.text }).toMatchObject({ status: 201 });
+    });
+
     it.each(['utf-8', 'UTF-8', '"utf-8"'])('charset=%s is read', async (charset) => {
       const res = await postRaw(EVENTS, good, {
         'Content-Type': `application/json; charset=${charset}`,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, RequestHandler, Response } from 'express';
+import { isUtf8 } from 'node:buffer';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import { AUDIT_ADMIN_MODULE_OPTIONS } from './audit-admin.module-definition';
 import { apiError, ApiException } from './api-error';
@@ -8,10 +9,10 @@ import { tooDeepError } from './validate-dto';
 
 /**
  * Parses JSON bodies of the admin API with its own limit (64 KiB by default): a larger body is a
- * 413 before anything reads it, decompressed or not. Only JSON in UTF-8 is read (anything else
- * is a 415); a body that does not decompress or parse is a 400 that echoes none of it; a body
- * nested deeper than `MAX_BODY_DEPTH` is a 400 naming where. A body the host already parsed is
- * checked by its length and its depth.
+ * 413 before anything reads it, decompressed or not. Only JSON in UTF-8 is read (another charset
+ * or media type is a 415, bytes that are not UTF-8 a 400); a body that does not decompress or
+ * parse is a 400 that echoes none of it; a body nested deeper than `MAX_BODY_DEPTH` is a 400
+ * naming where. A body the host already parsed is checked by its length and its depth.
  */
 @Injectable()
 export class BodyLimitMiddleware implements NestMiddleware {
@@ -21,7 +22,7 @@ export class BodyLimitMiddleware implements NestMiddleware {
   constructor(@Inject(AUDIT_ADMIN_MODULE_OPTIONS) options: AuditAdminModuleOptions) {
     this.limit = options.maxBodyBytes ?? 64 * 1024;
     // Every body is JSON here: one sent without a Content-Type is read as JSON, not ignored.
-    this.parser = json({ limit: this.limit, strict: true, type: () => true });
+    this.parser = json({ limit: this.limit, strict: true, type: () => true, verify: requireUtf8 });
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
@@ -44,6 +45,11 @@ export class BodyLimitMiddleware implements NestMiddleware {
 const JSON_MEDIA_TYPE = /^application\/(json|[a-z0-9.!#$&^_-]+\+json)$/;
 const UTF8 = /^utf-?8$/;
 const ENCODINGS = ['gzip', 'deflate', 'br'];
+
+// JSON travels as UTF-8 (RFC 8259); decoding other bytes would store U+FFFD, not what was sent.
+function requireUtf8(_req: unknown, _res: unknown, buf: Buffer): void {
+  if (!isUtf8(buf)) throw Object.assign(new Error('not UTF-8'), { type: 'entity.not.utf8' });
+}
 
 /** A 415 for a body that is not JSON in UTF-8; undefined when it is, or when there is none. */
 function refuseMediaType(req: Request): ApiException | undefined {
@@ -92,6 +98,8 @@ function readError(err: unknown, req: Request, limit: number): unknown {
         'Content-Type',
         `The charset ${quoted(e.charset)} is not supported; send JSON in UTF-8`,
       );
+    case 'entity.not.utf8':
+      return invalidBody('The body is not valid UTF-8');
     case 'entity.parse.failed':
       return invalidBody('The body is not valid JSON');
     case 'request.aborted':
