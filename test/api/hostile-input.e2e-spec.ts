@@ -473,6 +473,14 @@ describe('crafted input on the write routes (MariaDB): a 4xx or stored exactly, 
       expect(error.source.pointer).toBe(pointer);
     });
 
+    it.each(['q', 'from', 'to', 'action', 'category', 'actor', 'ip', 'product'])(
+      'a null %s filter (POST exports) is a 400 naming it, not an export of everything',
+      async (field) => {
+        const error = expectError(await postRaw(EXPORTS, `{"${field}":null}`), 400);
+        expect(error.source.pointer).toBe(`/${field}`);
+      },
+    );
+
     it.each(['[]', '[{"actor":"u-1"}]', '"actor"', '1e400', 'true'])(
       'an export body %s that is not an object is a 400',
       async (body) => {

@@ -2,11 +2,11 @@ import { Transform } from 'class-transformer';
 import {
   IsArray,
   IsIP,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
   Validate,
+  ValidateIf,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
@@ -48,6 +48,10 @@ export interface EventFilters {
   product?: string;
 }
 
+// Absent is no filter; null is refused like any other non-string (@IsOptional would let it
+// through), so that a client's unset variable cannot widen an export to the whole log.
+const present = (_o: object, value: unknown) => value !== undefined;
+
 const DATE =
   /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)$/;
 const dateMessage = 'must be epoch milliseconds or an ISO 8601 date-time';
@@ -64,24 +68,24 @@ const toList = ({ value }: { value: unknown }) =>
 
 /** The raw filters as they arrive in a query string or an export's JSON body. */
 export class EventFiltersDto {
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
   @MaxLength(1024, { message: 'must be at most 1024 characters' })
   @Validate(NoNulConstraint)
   q?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: dateMessage })
   @Matches(DATE, { message: dateMessage })
   from?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: dateMessage })
   @Matches(DATE, { message: dateMessage })
   to?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @Transform(toList)
   @IsArray({ message: 'must be an action id or a list of them' })
   @IsString({ each: true, message: 'must hold action ids' })
@@ -89,24 +93,24 @@ export class EventFiltersDto {
   @MaxLength(128, { each: true, message: 'must hold action ids' })
   action?: string[];
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
   @MaxLength(128)
   category?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
   @MaxLength(255)
   actor?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @IsIP(undefined, { message: 'must be an IPv4 or IPv6 address' })
   ip?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
   @MaxLength(64)
@@ -115,12 +119,12 @@ export class EventFiltersDto {
 
 /** GET events: the filters plus paging. */
 export class EventListQueryDto extends EventFiltersDto {
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be a whole number from 1 to 1000' })
   @Matches(/^\d{1,4}$/, { message: 'must be a whole number from 1 to 1000' })
   limit?: string;
 
-  @IsOptional()
+  @ValidateIf(present)
   @IsString({ message: 'must be the meta.next value of a previous page' })
   @MaxLength(1024, { message: 'must be the meta.next value of a previous page' })
   cursor?: string;
