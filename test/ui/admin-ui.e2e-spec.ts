@@ -108,9 +108,9 @@ describe('admin web UI in Chromium', () => {
     return page;
   }
 
-  it('runs one scheduler: retention and export cleanup are each registered once', () => {
+  it('runs one scheduler: checkpoints, retention and export cleanup are each registered once', () => {
     const jobs = [...app.get(SchedulerRegistry).getCronJobs().keys()].sort();
-    expect(jobs).toEqual(['auditkit-export-cleanup', 'auditkit-retention']);
+    expect(jobs).toEqual(['auditkit-checkpoints', 'auditkit-export-cleanup', 'auditkit-retention']);
   });
 
   it('shows the newest activity first with Date, Actor, Action columns', async () => {

@@ -6,6 +6,10 @@ import type {
 } from './catalog/audit-action.interface';
 import type { AuditClock } from './common/clock';
 import type { AuditActor, AuditSite } from './event/audit-event.interface';
+import type {
+  AuditIntegrityOptions,
+  ResolvedIntegrityOptions,
+} from './integrity/integrity-options.interface';
 import type { AuditFailurePolicy } from './recording/audit-writer';
 
 /** Options of `AuditLogModule.forRoot()` / `forRootAsync()`. */
@@ -79,6 +83,11 @@ export interface AuditLogModuleOptions {
    * @default true
    */
   tamperEvidence?: boolean;
+  /**
+   * Signed checkpoints of each org's chain, their witnesses and their schedule
+   * (docs/integrity.md). @default no signing key: checkpoints are taken but not signed
+   */
+  integrity?: AuditIntegrityOptions;
   /** Time source (tests set one). @default the system clock */
   clock?: AuditClock;
 }
@@ -87,7 +96,7 @@ export interface AuditLogModuleOptions {
 export interface ResolvedAuditLogOptions extends Required<
   Omit<
     AuditLogModuleOptions,
-    'dataSource' | 'databaseUrl' | 'resolveSite' | 'resolveProduct' | 'writer'
+    'dataSource' | 'databaseUrl' | 'resolveSite' | 'resolveProduct' | 'writer' | 'integrity'
   >
 > {
   dataSource?: DataSource;
@@ -95,4 +104,5 @@ export interface ResolvedAuditLogOptions extends Required<
   resolveSite?: (req: Request) => AuditSite | undefined;
   resolveProduct?: (req: Request) => string | undefined;
   writer: Required<NonNullable<AuditLogModuleOptions['writer']>>;
+  integrity: ResolvedIntegrityOptions;
 }

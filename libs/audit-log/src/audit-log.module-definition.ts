@@ -3,6 +3,7 @@ import { AuditLogModuleOptions, ResolvedAuditLogOptions } from './audit-log-opti
 import type { Request } from 'express';
 import { systemClock } from './common/clock';
 import type { AuditActor } from './event/audit-event.interface';
+import { resolveIntegrityOptions } from './integrity/integrity-options.interface';
 
 export const {
   ConfigurableModuleClass: AuditLogConfigurableModule,
@@ -50,6 +51,7 @@ export function resolveAuditLogOptions(options: AuditLogModuleOptions): Resolved
     resolveOrgId: options.resolveOrgId ?? defaultOrgId,
     globalInterceptor: options.globalInterceptor ?? true,
     tamperEvidence: options.tamperEvidence ?? true,
+    integrity: resolveIntegrityOptions(options.integrity),
     clock: options.clock ?? systemClock,
   };
 }

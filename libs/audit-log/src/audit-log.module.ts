@@ -9,6 +9,7 @@ import {
 } from './audit-log.module-definition';
 import { AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS } from './audit-log.internal-constants';
 import { ActionCatalog } from './catalog/action-catalog';
+import { IntegrityService } from './integrity/integrity.service';
 import { AuditInterceptor } from './recording/audit.interceptor';
 import { AuditService } from './recording/audit.service';
 import { AuditWriter } from './recording/audit-writer';
@@ -52,6 +53,7 @@ const coreProviders: Provider[] = [
   },
   AuditService,
   AuditInterceptor,
+  IntegrityService,
   {
     // Registered app-wide unless the host opts out and applies it with @UseInterceptors itself.
     provide: APP_INTERCEPTOR,
@@ -81,6 +83,7 @@ const coreProviders: Provider[] = [
     ActionCatalog,
     EventStore,
     AuditInterceptor,
+    IntegrityService,
     AUDIT_DATA_SOURCE,
     AUDIT_RESOLVED_OPTIONS,
   ],

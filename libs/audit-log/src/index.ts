@@ -86,3 +86,32 @@ export {
   EXPORT_FAILED_SUBJECT,
   DOWNLOAD_LINK_LABEL,
 } from './export/mail/export-mail';
+
+// Integrity: the chain's format, signed checkpoints, witnesses, export manifests (docs/integrity.md).
+export { IntegrityService, CheckpointRefusedError } from './integrity/integrity.service';
+export type { AuditIntegrityOptions } from './integrity/integrity-options.interface';
+export type { ChainReport, IntegrityProblem } from './integrity/chain-verifier';
+export type {
+  CheckpointBody,
+  CheckpointKind,
+  PurgeStatement,
+  SignedCheckpoint,
+} from './integrity/checkpoint';
+export { checkpointSignatureValid, signCheckpoint } from './integrity/checkpoint';
+export { SigningKeys, SigningKeyError, keyIdOf, parsePublicKey } from './integrity/signing-keys';
+export type { PublishedKey } from './integrity/signing-keys';
+export type { CheckpointWitness } from './integrity/witness/checkpoint-witness.interface';
+export { FileCheckpointWitness } from './integrity/witness/file-witness';
+export { WebhookCheckpointWitness } from './integrity/witness/webhook-witness';
+export type { WebhookWitnessOptions } from './integrity/witness/webhook-witness';
+export { canonicalize } from './integrity/canonical-json';
+export { eventHashV1, EVENT_HASH_FORMAT } from './integrity/event-hash';
+export type { HashableEvent, CommitmentSource } from './integrity/event-hash';
+export { storedEventHash } from './integrity/stored-event-hash';
+export { signExportManifest, verifyExportFile, countCsvRows } from './integrity/export-manifest';
+export type {
+  ExportManifestBody,
+  SignedExportManifest,
+  ExportVerification,
+} from './integrity/export-manifest';
+export { AuditKitIntegrity1765000000000 } from './store/migrations/1765000000000-integrity';

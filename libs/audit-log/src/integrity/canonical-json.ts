@@ -4,8 +4,10 @@
  * that hold the same JSON value get the same bytes, which is what makes a hash over it
  * reproducible by a verifier written in another language.
  *
- * Throws on values JSON cannot hold exactly (non-finite numbers, undefined inside arrays,
- * functions, bigints), rather than hashing something the reader would see differently.
+ * Values are taken as `JSON.stringify` would write them, so that a value hashes the same before
+ * it is stored and after it is read back: undefined members are left out and undefined array
+ * items are null. Throws on what JSON cannot hold exactly (non-finite numbers, functions,
+ * bigints), rather than hashing something the reader would see differently.
  */
 export function canonicalize(value: unknown): string {
   const out: string[] = [];
@@ -28,8 +30,7 @@ export function canonicalize(value: unknown): string {
       out.push('[');
       stack.push(CLOSE_ARRAY);
       for (let i = item.length - 1; i >= 0; i--) {
-        if (item[i] === undefined) throw new TypeError('canonical JSON has no undefined');
-        stack.push(item[i]);
+        stack.push(item[i] === undefined ? null : item[i]);
         if (i > 0) stack.push(COMMA);
       }
     } else if (typeof item === 'object') {

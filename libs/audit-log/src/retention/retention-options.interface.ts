@@ -11,3 +11,6 @@ export interface AuditRetentionModuleOptions {
   /** Time source. @default the system clock */
   clock?: AuditClock;
 }
+
+/** Retention options with defaults filled in. */
+export type ResolvedRetentionOptions = Required<AuditRetentionModuleOptions>;

@@ -3,23 +3,20 @@ import { ModuleRef } from '@nestjs/core';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
-import { systemClock } from '../common/clock';
 import { warnIfNotScheduled } from '../common/scheduler-check';
-import { dialectOf } from '../store/dialect';
-import {
-  EVENTS_TABLE,
-  IDEMPOTENCY_TABLE,
-  ORG_STATE_TABLE,
-  TERMS_TABLE,
-} from '../store/store.constants';
-import { AuditRetentionModuleOptions } from './retention-options.interface';
-import { AUDIT_RETENTION_OPTIONS } from './retention.module-definition';
+import { IntegrityService } from '../integrity/integrity.service';
+import { IDEMPOTENCY_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
+import { countPrefix, deletePrefix, findDuePrefix } from './chain-prefix';
+import { ResolvedRetentionOptions } from './retention-options.interface';
+import { AUDIT_RETENTION_RESOLVED_OPTIONS } from './retention.module-definition';
 
 /** What one purge removed (or, dry, would remove) for one org. */
 export interface PurgeResult {
   orgId: string;
   events: number;
   terms: number;
+  /** The chain now starts after this seq. */
+  throughSeq: number;
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -28,8 +25,9 @@ const RETENTION_CRON = 'auditkit-retention';
 const IDEMPOTENCY_TTL = DAY;
 
 /**
- * Deletes events older than the retention period, org by org, in small batches that walk the
- * (org, time) indexes. The per-org `seq` state is kept, so numbering never restarts.
+ * Removes, org by org, the prefix of the chain whose events are older than the retention period,
+ * after leaving a signed purge checkpoint that says so (docs/integrity.md). The per-org `seq`
+ * state is kept, so numbering never restarts, and verification starts from the checkpoint.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap {
@@ -38,24 +36,25 @@ export class RetentionService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(AUDIT_RETENTION_OPTIONS) private readonly options: AuditRetentionModuleOptions,
+    @Inject(AUDIT_RETENTION_RESOLVED_OPTIONS) private readonly options: ResolvedRetentionOptions,
+    private readonly integrity: IntegrityService,
     private readonly moduleRef: ModuleRef,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.schedule !== false) {
+    if (this.options.schedule) {
       warnIfNotScheduled(this.moduleRef, RETENTION_CRON, 'The retention purge');
     }
   }
 
   get retentionDays(): number {
-    return this.options.retentionDays ?? 180;
+    return this.options.retentionDays;
   }
 
   /** The scheduled run: every hour, so a day's worth never piles up. */
   @Cron(CronExpression.EVERY_HOUR, { name: RETENTION_CRON })
   async scheduled(): Promise<void> {
-    if (this.options.schedule === false || this.running) return;
+    if (!this.options.schedule || this.running) return;
     this.running = true;
     try {
       const results = await this.purge();
@@ -73,24 +72,14 @@ export class RetentionService implements OnApplicationBootstrap {
 
   /** Runs one purge. `now` defaults to the clock; `dryRun` only counts. */
   async purge(opts: { now?: Date; dryRun?: boolean } = {}): Promise<PurgeResult[]> {
-    const now = (opts.now ?? (this.options.clock ?? systemClock).now()).getTime();
+    const now = (opts.now ?? this.options.clock.now()).getTime();
     const cutoff = now - this.retentionDays * DAY;
     const orgs: { org_id: string }[] = await this.dataSource.query(
       `SELECT org_id FROM ${ORG_STATE_TABLE} ORDER BY org_id`,
     );
     const results: PurgeResult[] = [];
     for (const { org_id: orgId } of orgs) {
-      const r = opts.dryRun
-        ? {
-            orgId,
-            events: await this.count(EVENTS_TABLE, orgId, cutoff),
-            terms: await this.count(TERMS_TABLE, orgId, cutoff),
-          }
-        : {
-            orgId,
-            events: await this.deleteOld(EVENTS_TABLE, 'id', orgId, cutoff),
-            terms: await this.deleteOld(TERMS_TABLE, null, orgId, cutoff),
-          };
+      const r = await this.purgeOrg(orgId, cutoff, opts.dryRun === true);
       if (r.events || r.terms) results.push(r);
     }
     if (!opts.dryRun) {
@@ -101,49 +90,25 @@ export class RetentionService implements OnApplicationBootstrap {
     return results;
   }
 
-  private async count(table: string, orgId: string, cutoff: number): Promise<number> {
-    const [row] = await this.dataSource.query(
-      `SELECT COUNT(*) AS n FROM ${table} WHERE org_id = ? AND occurred_at < ?`,
-      [orgId, cutoff],
-    );
-    return Number(row.n);
-  }
-
-  private async deleteOld(
-    table: string,
-    key: string | null,
-    orgId: string,
-    cutoff: number,
-  ): Promise<number> {
-    const batch = this.options.batchSize ?? 5000;
-    const mysql = dialectOf(this.dataSource) === 'mysql';
-    let total = 0;
-    for (;;) {
-      let affected: number;
-      if (mysql) {
-        const result = await this.dataSource.query(
-          `DELETE FROM ${table} WHERE org_id = ? AND occurred_at < ? ORDER BY occurred_at LIMIT ${batch}`,
-          [orgId, cutoff],
-        );
-        affected = Number(result.affectedRows ?? 0);
-      } else {
-        // SQLite has no DELETE ... LIMIT in its default build; select the batch by key instead.
-        const id = key ?? 'rowid';
-        const sql =
-          key === null
-            ? `DELETE FROM ${table} WHERE (org_id, term, occurred_at, event_id) IN (SELECT org_id, term, occurred_at, event_id FROM ${table} WHERE org_id = ? AND occurred_at < ? LIMIT ${batch})`
-            : `DELETE FROM ${table} WHERE ${id} IN (SELECT ${id} FROM ${table} WHERE org_id = ? AND occurred_at < ? LIMIT ${batch})`;
-        const db = (
-          this.dataSource.driver as unknown as {
-            databaseConnection: {
-              prepare(s: string): { run(...a: unknown[]): { changes: number } };
-            };
-          }
-        ).databaseConnection;
-        affected = db.prepare(sql).run(orgId, cutoff).changes;
-      }
-      total += affected;
-      if (affected < batch) return total;
+  private async purgeOrg(orgId: string, cutoff: number, dryRun: boolean): Promise<PurgeResult> {
+    const last = await this.integrity.checkpoints.latestPurge(orgId);
+    const purgedThrough = last?.purge?.throughSeq ?? 0;
+    const end = await findDuePrefix(this.dataSource, orgId, purgedThrough, cutoff);
+    const throughSeq = end?.throughSeq ?? purgedThrough;
+    if (dryRun)
+      return { orgId, throughSeq, ...(await countPrefix(this.dataSource, orgId, throughSeq)) };
+    if (end) {
+      // Signed and witnessed before anything is deleted: a purge that stops half-way leaves a
+      // checkpoint and some rows below it, which the next run removes.
+      await this.integrity.purgeCheckpoint(
+        orgId,
+        end.throughSeq,
+        end.head,
+        `retention ${this.retentionDays} days`,
+      );
     }
+    if (throughSeq === 0) return { orgId, throughSeq, events: 0, terms: 0 };
+    const removed = await deletePrefix(this.dataSource, orgId, throughSeq, this.options.batchSize);
+    return { orgId, throughSeq, ...removed };
   }
 }

@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
-import { chainHash, EventRow, storedRowValues } from './event-row';
-import { EVENTS_TABLE } from './store.constants';
+import { ChainReport, verifyChain } from '../integrity/chain-verifier';
+import type { SignedCheckpoint } from '../integrity/checkpoint';
+import { CheckpointRepository } from '../integrity/checkpoint-repository';
+import type { SigningKeys } from '../integrity/signing-keys';
 
 /** The outcome of checking one org's event chain. */
 export interface ChainVerification {
@@ -8,80 +10,36 @@ export interface ChainVerification {
   ok: boolean;
   /** Events checked. */
   checked: number;
-  /** The first seq whose row does not match its hash, or where a seq is missing. */
+  /** The first seq where something is wrong. */
   firstBadSeq?: number;
+  /** What is wrong there, in words. */
   reason?: string;
-  /** Where the chain starts: 1, or the first seq retention left. */
+  /** Where the chain was checked from: 1, or the seq after the last signed purge. */
   firstSeq?: number;
+  /** Everything verification found (docs/integrity.md). */
+  report: ChainReport;
 }
 
 /**
- * Re-computes an org's hash chain in seq order. Retention removes the oldest events, so the
- * chain is checked from the first event still stored, whose hash anchors the rest.
+ * Checks an org's chain with nothing but the database (and, when given, the public keys and
+ * checkpoints held by witnesses): every event's hash, every link, and the chain against its
+ * checkpoints. Without `keys`, checkpoints are taken at their word; `IntegrityService.verify()`
+ * checks their signatures with the module's keys.
  */
 export async function verifyEventChain(
   dataSource: DataSource,
   orgId: string,
-  pageSize = 2000,
+  options: { keys?: SigningKeys; witnessed?: { cp: SignedCheckpoint; witness: string }[] } = {},
 ): Promise<ChainVerification> {
-  let prevHash: string | null = null;
-  let prevSeq: number | null = null;
-  let checked = 0;
-  let firstSeq: number | undefined;
-  for (;;) {
-    const rows: EventRow[] = await dataSource.query(
-      `SELECT * FROM ${EVENTS_TABLE} WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ${pageSize}`,
-      [orgId, prevSeq ?? 0],
-    );
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (prevSeq === null) {
-        firstSeq = seq;
-        if (row.hash === null)
-          return {
-            orgId,
-            ok: false,
-            checked,
-            firstBadSeq: seq,
-            reason: 'tamper evidence was off when it was written',
-            firstSeq,
-          };
-        // Seq 1 has no predecessor; a later first event (after retention) is taken as the anchor.
-        if (seq === 1 && chainHash(null, storedRowValues(row)) !== row.hash) {
-          return {
-            orgId,
-            ok: false,
-            checked,
-            firstBadSeq: seq,
-            reason: 'the row does not match its hash',
-            firstSeq,
-          };
-        }
-      } else {
-        if (seq !== prevSeq + 1)
-          return {
-            orgId,
-            ok: false,
-            checked,
-            firstBadSeq: prevSeq + 1,
-            reason: 'the event is missing',
-            firstSeq,
-          };
-        if (chainHash(prevHash, storedRowValues(row)) !== row.hash) {
-          return {
-            orgId,
-            ok: false,
-            checked,
-            firstBadSeq: seq,
-            reason: 'the row does not match its hash',
-            firstSeq,
-          };
-        }
-      }
-      prevHash = row.hash;
-      prevSeq = seq;
-      checked += 1;
-    }
-    if (rows.length < pageSize) return { orgId, ok: true, checked, firstSeq };
-  }
+  const stored = await new CheckpointRepository(dataSource).list(orgId);
+  const report = await verifyChain(dataSource, orgId, options.keys, stored, options.witnessed);
+  const first = report.problems[0];
+  return {
+    orgId,
+    ok: report.ok,
+    checked: report.checked,
+    ...(first ? { firstBadSeq: first.seq, reason: first.reason } : {}),
+    firstSeq: report.checked > 0 ? report.start.seq : undefined,
+    report,
+  };
 }

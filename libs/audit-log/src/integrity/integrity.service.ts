@@ -1,0 +1,231 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import type { ResolvedAuditLogOptions } from '../audit-log-options.interface';
+import { AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS } from '../audit-log.internal-constants';
+import { warnIfNotScheduled } from '../common/scheduler-check';
+import type { AuditEvent } from '../event/audit-event.interface';
+import { EVENTS_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
+import { ChainReport, verifyChain } from './chain-verifier';
+import { CheckpointBody, CheckpointKind, signCheckpoint, SignedCheckpoint } from './checkpoint';
+import { CheckpointRepository } from './checkpoint-repository';
+import { SigningKeyError, SigningKeys } from './signing-keys';
+import type { CheckpointWitness } from './witness/checkpoint-witness.interface';
+
+const CHECKPOINT_CRON = 'auditkit-checkpoints';
+
+/** A checkpoint that cannot be taken, in words (no events, or a state that disagrees). */
+export class CheckpointRefusedError extends Error {}
+
+/**
+ * Signed checkpoints of each org's chain: taken on a schedule (every N events or T minutes), at
+ * each purge and on demand; stored, and handed to the configured witnesses. Also runs the
+ * verification of an org against them. See docs/integrity.md.
+ */
+@Injectable()
+export class IntegrityService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('AuditLog');
+  /** The signing keys, when a signing key is configured. */
+  readonly keys?: SigningKeys;
+  readonly checkpoints: CheckpointRepository;
+  private readonly options: ResolvedAuditLogOptions['integrity'];
+  // Each org's newest checkpoint seq as this process knows it, to count events towards the next.
+  private readonly signedSeq = new Map<string, number>();
+  private readonly verifying = new Map<string, Promise<ChainReport>>();
+  private running = false;
+
+  constructor(
+    @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(AUDIT_RESOLVED_OPTIONS) private readonly resolved: ResolvedAuditLogOptions,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    this.options = resolved.integrity;
+    this.checkpoints = new CheckpointRepository(dataSource);
+    if (this.options.signingKey) {
+      try {
+        this.keys = new SigningKeys(this.options.signingKey, this.options.previousPublicKeys);
+      } catch (err) {
+        if (err instanceof SigningKeyError)
+          throw new Error(`AuditLogModule: integrity.signingKey: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    // Only worth a warning where checkpoints would be signed; unsigned ones are a convenience.
+    if (this.scheduling && this.keys)
+      warnIfNotScheduled(this.moduleRef, CHECKPOINT_CRON, 'Signed checkpoints');
+  }
+
+  private get scheduling(): boolean {
+    return this.options.schedule && this.resolved.tamperEvidence;
+  }
+
+  /** Checkpoints every org that is due: N events or T minutes since its last one. */
+  @Cron(CronExpression.EVERY_MINUTE, { name: CHECKPOINT_CRON })
+  async scheduled(): Promise<void> {
+    if (!this.scheduling || this.running) return;
+    this.running = true;
+    try {
+      const before = this.now() - this.options.checkpointEveryMinutes * 60_000;
+      for (const due of await this.checkpoints.due(this.options.checkpointEveryEvents, before)) {
+        await this.checkpoint(
+          due.orgId,
+          due.checkpointSeq === null ? 'upgrade' : 'scheduled',
+        ).catch((err: Error) =>
+          this.logger.error(`Checkpoint of ${due.orgId} failed: ${err.message}`),
+        );
+      }
+    } catch (err) {
+      this.logger.error(`Scheduled checkpoints failed: ${(err as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /**
+   * Told of every committed batch: an org that has reached N events since its last checkpoint
+   * gets one now, off the recording path.
+   */
+  noteCommitted(events: readonly AuditEvent[]): void {
+    if (!this.scheduling) return;
+    const heads = new Map<string, number>();
+    for (const e of events) heads.set(e.orgId, Math.max(e.seq, heads.get(e.orgId) ?? 0));
+    for (const [orgId, seq] of heads) {
+      const signed = this.signedSeq.get(orgId);
+      // Unknown yet: count from here; the minute schedule covers whatever came before.
+      if (signed === undefined) this.signedSeq.set(orgId, seq);
+      else if (seq - signed >= this.options.checkpointEveryEvents) {
+        this.signedSeq.set(orgId, seq);
+        void this.checkpoint(orgId, 'scheduled').catch((err: Error) =>
+          this.logger.error(`Checkpoint of ${orgId} failed: ${err.message}`),
+        );
+      }
+    }
+  }
+
+  /**
+   * Signs, stores and hands to the witnesses a checkpoint of the org's current head. Refuses
+   * (CheckpointRefusedError) an org with no events, or whose state row and last event disagree:
+   * a checkpoint must never vouch for a head that does not verify.
+   */
+  async checkpoint(orgId: string, kind: CheckpointKind = 'manual'): Promise<SignedCheckpoint> {
+    const [row]: {
+      last_seq: string | number;
+      last_hash: string | null;
+      event_hash: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT s.last_seq, s.last_hash, e.hash AS event_hash FROM ${ORG_STATE_TABLE} s LEFT JOIN ${EVENTS_TABLE} e ON e.org_id = s.org_id AND e.seq = s.last_seq WHERE s.org_id = ?`,
+      [orgId],
+    );
+    const seq = row ? Number(row.last_seq) : 0;
+    if (seq === 0) throw new CheckpointRefusedError(`no events are recorded for ${orgId}`);
+    if (row.event_hash !== row.last_hash) {
+      throw new CheckpointRefusedError(
+        `the state of ${orgId} does not match its event at seq ${seq}; not signing (run verify)`,
+      );
+    }
+    const purge = await this.checkpoints.latestPurge(orgId);
+    if (purge && !purge.signature && this.keys) {
+      // A purge made before a key was configured is signed once, at the upgrade; without it the
+      // removed prefix would read as deleted history.
+      await this.sign({ ...purge, keyId: this.keys.keyId, time: this.now(), kind: 'purge' });
+    }
+    const cp = await this.sign({
+      v: 1,
+      org: orgId,
+      seq,
+      head: row.last_hash,
+      count: seq - (purge?.purge?.throughSeq ?? 0),
+      time: this.now(),
+      keyId: this.keys?.keyId ?? '',
+      kind,
+    });
+    this.signedSeq.set(orgId, Math.max(seq, this.signedSeq.get(orgId) ?? 0));
+    return cp;
+  }
+
+  /**
+   * The purge checkpoint: "seq 1..throughSeq removed under `policy`, the hash at throughSeq
+   * was `head`". Stored (and witnessed) before the purge deletes anything.
+   */
+  async purgeCheckpoint(
+    orgId: string,
+    throughSeq: number,
+    head: string | null,
+    policy: string,
+  ): Promise<SignedCheckpoint> {
+    const previous = await this.checkpoints.latestPurge(orgId);
+    return this.sign({
+      v: 1,
+      org: orgId,
+      seq: throughSeq,
+      head,
+      count: throughSeq - (previous?.purge?.throughSeq ?? 0),
+      time: this.now(),
+      keyId: this.keys?.keyId ?? '',
+      kind: 'purge',
+      purge: { throughSeq, policy },
+    });
+  }
+
+  /**
+   * Verifies an org's chain against its stored checkpoints, the witnesses that can be read back,
+   * and `extra` checkpoints (a witness directory given to the CLI). One run per org at a time;
+   * concurrent callers share it.
+   */
+  verify(
+    orgId: string,
+    extra: { cp: SignedCheckpoint; witness: string }[] = [],
+  ): Promise<ChainReport> {
+    const running = this.verifying.get(orgId);
+    if (running && extra.length === 0) return running;
+    const run = (async () => {
+      const witnessed = [...extra];
+      for (const w of this.options.witnesses) {
+        if (!w.read) continue;
+        for (const cp of await w.read(orgId)) witnessed.push({ cp, witness: w.name });
+      }
+      return verifyChain(
+        this.dataSource,
+        orgId,
+        this.keys,
+        await this.checkpoints.list(orgId),
+        witnessed,
+      );
+    })();
+    if (extra.length === 0) {
+      this.verifying.set(orgId, run);
+      void run.finally(() => this.verifying.delete(orgId)).catch(() => undefined);
+    }
+    return run;
+  }
+
+  private async sign(body: CheckpointBody): Promise<SignedCheckpoint> {
+    const cp: SignedCheckpoint = this.keys
+      ? signCheckpoint(body, this.keys.privateKey)
+      : { ...body, signature: '' };
+    await this.checkpoints.insert(cp);
+    await this.publish(cp, this.options.witnesses);
+    return cp;
+  }
+
+  private async publish(cp: SignedCheckpoint, witnesses: CheckpointWitness[]): Promise<void> {
+    for (const w of witnesses) {
+      // A witness that is down must not stop checkpoints, nor the purge that waits on one.
+      await w
+        .publish(cp)
+        .catch((err: Error) =>
+          this.logger.error(
+            `Checkpoint of ${cp.org} at seq ${cp.seq} not handed to ${w.name}: ${err.message}`,
+          ),
+        );
+    }
+  }
+
+  private now(): number {
+    return this.resolved.clock.now().getTime();
+  }
+}
