@@ -152,4 +152,34 @@ describe.each(DATABASES)('auditkit CLI on %s', (kind) => {
     expect(broken.code).toBe(3);
     expect(broken.err).toContain(`acme: BROKEN at seq ${Number(victim.seq)}`);
   });
+
+  it('refuses to purge with a --now later than the clock, unless --allow-future says it is meant', async () => {
+    const events = async () =>
+      Number((await ds.query('SELECT COUNT(*) AS n FROM auditkit_events'))[0].n);
+    const before = await events();
+    expect(before).toBeGreaterThan(0);
+    const tomorrow = new Date(Date.now() + 86400000).toISOString();
+    for (const now of ['2100-01-01', tomorrow]) {
+      const refused = run(['purge', '--now', now]);
+      expect(refused.code).toBe(2);
+      expect(refused.out).toBe('');
+      expect(refused.err).toContain(
+        `auditkit: --now ${now} is later than the current time; a purge then removes events ` +
+          'before they are due. Add --allow-future if that is what you mean',
+      );
+    }
+    expect(run(['purge', '--allow-future']).err).toContain('--allow-future needs --now');
+    expect(await events()).toBe(before);
+
+    // A dry run removes nothing, so it may look ahead without the flag.
+    const dry = run(['purge', '--dry-run', '--now', '2100-01-01']);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain(`acme: would remove ${before} events`);
+    expect(await events()).toBe(before);
+
+    const meant = run(['purge', '--now', '2100-01-01', '--allow-future']);
+    expect(meant.code).toBe(0);
+    expect(meant.out).toContain(`acme: removed ${before} events`);
+    expect(await events()).toBe(0);
+  });
 });

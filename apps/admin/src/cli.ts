@@ -23,7 +23,9 @@ Commands:
   token --org <id> --role <role> [--sub u-1 --name "Jane Doe" --email jane@acme.test]
         [--scope events:write] [--ttl 1h]   print a signed token
   seed --org <id> --events <N> [--days 200] record demo activity in all five categories
-  purge [--dry-run] [--now <ISO time>]      run the retention purge once
+  purge [--dry-run] [--now <ISO time> [--allow-future]]
+                                            run the retention purge once (a --now later than
+                                            the clock needs --allow-future, except --dry-run)
   verify --org <id>                         check the org's event chain
   sessions --sub <id> [--org <id>] [--revoke]
                                             count (or end) a user's admin UI sessions
@@ -149,12 +151,25 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'purge': {
-      const v = parse({ 'dry-run': { type: 'boolean' }, now: { type: 'string' } });
+      const v = parse({
+        'dry-run': { type: 'boolean' },
+        now: { type: 'string' },
+        'allow-future': { type: 'boolean' },
+      });
       let now: Date | undefined;
       if (v.now !== undefined) {
         now = new Date(v.now as string);
         if (Number.isNaN(now.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(v.now as string))
           throw new UsageError('--now must be an ISO 8601 time');
+        // A purge "in the future" removes events before their retention is over; a dry run
+        // removes nothing, so it may look ahead.
+        if (now.getTime() > Date.now() && !v['dry-run'] && !v['allow-future'])
+          throw new UsageError(
+            `--now ${v.now as string} is later than the current time; a purge then removes ` +
+              'events before they are due. Add --allow-future if that is what you mean',
+          );
+      } else if (v['allow-future']) {
+        throw new UsageError('--allow-future needs --now');
       }
       const context = await NestFactory.createApplicationContext(
         {
