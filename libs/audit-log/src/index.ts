@@ -39,6 +39,8 @@ export { auditDataSourceOptions } from './store/data-source-options';
 
 export { AuditValidationError } from './exceptions/audit-validation.exception';
 export { AuditWriteError } from './exceptions/audit-write.exception';
+export { DependencyUnavailableError } from './exceptions/dependency-unavailable.exception';
+export type { AuditDependency } from './exceptions/dependency-unavailable.exception';
 export type { AuditClock } from './common/clock';
 
 export { AuditAdminModule } from './admin/audit-admin.module';

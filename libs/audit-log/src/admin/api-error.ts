@@ -5,8 +5,12 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  Optional,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { Response } from 'express';
+import { classifyOutage, OUTAGE_RETRY_AFTER_SECONDS, OutageCause, OutageMonitor } from './outage';
+import { serviceUnavailableDetail } from './api-error.messages';
 
 /** One error object of API.md section 5. */
 export interface ApiErrorObject {
@@ -84,12 +88,18 @@ export function apiError(status: number, detail: string, code?: string): ApiExce
 }
 
 /**
- * Answers every error as API.md's JSON: Nest HTTP errors, body-parser errors (400, 413, 415)
- * and anything unexpected, which becomes a 500 without details (logged, never echoed).
+ * Answers every error as API.md's JSON: Nest HTTP errors, body-parser errors (400, 413, 415),
+ * a database or Redis that cannot be reached (503 with `Retry-After`, one log line per outage
+ * rather than one per request) and anything else unexpected, which becomes a 500 without
+ * details (logged, never echoed). Every 503 carries `Retry-After`.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('AuditLog');
+  private outages?: OutageMonitor;
+
+  /** `moduleRef` finds the admin plugin's OutageMonitor; without it (`new`) the filter keeps its own. */
+  constructor(@Optional() private readonly moduleRef?: ModuleRef) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -97,6 +107,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     let status: number;
     let errors: ApiErrorObject[];
     let headers: Record<string, string> = {};
+    let outage: OutageCause | null = null;
     if (exception instanceof ApiException) {
       status = exception.getStatus();
       errors = exception.errors;
@@ -121,21 +132,47 @@ export class ApiExceptionFilter implements ExceptionFilter {
             : exception.message;
       errors = apiError(status, detail).errors;
     } else {
-      status = HttpStatus.INTERNAL_SERVER_ERROR;
-      this.logger.error(
-        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-      );
-      errors = [
-        {
-          status: '500',
-          code: 'internal_error',
-          title: 'Internal error',
-          detail: 'Something went wrong on our side.',
-        },
-      ];
+      outage = classifyOutage(exception);
+      if (outage) {
+        this.monitor().report(outage);
+        status = HttpStatus.SERVICE_UNAVAILABLE;
+        errors = apiError(status, serviceUnavailableDetail(OUTAGE_RETRY_AFTER_SECONDS)).errors;
+        headers['Retry-After'] = String(OUTAGE_RETRY_AFTER_SECONDS);
+      } else {
+        status = HttpStatus.INTERNAL_SERVER_ERROR;
+        this.logger.error(
+          exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+        );
+        errors = [
+          {
+            status: '500',
+            code: 'internal_error',
+            title: 'Internal error',
+            detail: 'Something went wrong on our side.',
+          },
+        ];
+      }
     }
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && !outage) {
+      this.monitor().countRefused();
+      if (!res.getHeader('Retry-After')) {
+        res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+      }
+    }
     res.status(status).type('application/json').send(JSON.stringify({ errors }));
+  }
+
+  private monitor(): OutageMonitor {
+    if (!this.outages) {
+      try {
+        this.outages = this.moduleRef?.get(OutageMonitor, { strict: false });
+      } catch {
+        // Not in an app with the admin plugin: this filter's own monitor.
+      }
+      this.outages ??= new OutageMonitor();
+    }
+    return this.outages;
   }
 }
 

@@ -16,6 +16,7 @@ import { BodyLimitMiddleware } from './body-limit.middleware';
 import { EventsController } from './events.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
+import { OutageMonitor } from './outage';
 import { ReadinessService } from './readiness.service';
 import { SessionController } from './session.controller';
 import { AdminSessionService } from './sessions/admin-session.service';
@@ -47,6 +48,7 @@ import { UiController } from './ui.controller';
     EventQueryService,
     IdempotencyService,
     ReadinessService,
+    OutageMonitor,
     BodyLimitMiddleware,
     {
       provide: AUDIT_CURSOR_CODEC,
@@ -67,6 +69,7 @@ import { UiController } from './ui.controller';
     AdminAuthGuard,
     EventQueryService,
     ReadinessService,
+    OutageMonitor,
     AUDIT_CURSOR_CODEC,
     AUDIT_ADMIN_MODULE_OPTIONS,
   ],

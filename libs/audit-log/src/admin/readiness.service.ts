@@ -20,29 +20,43 @@ export class ReadinessService {
     this.checks.set(name, check);
   }
 
+  /** Whether a check named `name` is registered. */
+  has(name: string): boolean {
+    return this.checks.has(name);
+  }
+
+  /** Runs the check `name`; rejects when it fails, is unknown, or does not answer in time. */
+  async check(name: string, timeoutMs = 2000): Promise<void> {
+    const check = this.checks.get(name);
+    if (!check) throw new Error(`no readiness check named ${name}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        check(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async run(timeoutMs = 2000): Promise<{
     ready: boolean;
     checks: Record<string, { status: 'up' | 'down'; error?: string }>;
   }> {
     const results: Record<string, { status: 'up' | 'down'; error?: string }> = {};
     await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
-        let timer: NodeJS.Timeout | undefined;
+      [...this.checks.keys()].map(async (name) => {
         try {
-          await Promise.race([
-            check(),
-            new Promise((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error(`no answer within ${timeoutMs} ms`)),
-                timeoutMs,
-              );
-            }),
-          ]);
+          await this.check(name, timeoutMs);
           results[name] = { status: 'up' };
         } catch (err) {
           results[name] = { status: 'down', error: (err as Error).message };
-        } finally {
-          clearTimeout(timer);
         }
       }),
     );

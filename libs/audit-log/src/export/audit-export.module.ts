@@ -78,6 +78,7 @@ const providers: Provider[] = [
         lockDurationMs: o.queue.lockDurationMs,
         stalledIntervalMs: o.queue.stalledIntervalMs,
         maxStalledCount: o.queue.maxStalledCount,
+        commandTimeoutMs: o.queue.commandTimeoutMs,
         logger,
       });
     },

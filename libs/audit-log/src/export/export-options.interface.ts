@@ -31,6 +31,12 @@ export interface AuditExportQueueOptions {
    * @default 900000 (15 minutes)
    */
   mailClaimTimeoutMs?: number;
+  /**
+   * Longest wait for Redis when a request queues an export (and for the readiness check) before
+   * it is answered 503 instead of hanging; while Redis is known to be down they fail at once.
+   * @default 3000
+   */
+  commandTimeoutMs?: number;
 }
 
 /** Options of `AuditExportModule.forRoot()` / `forRootAsync()`. */

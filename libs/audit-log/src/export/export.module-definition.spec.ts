@@ -31,6 +31,7 @@ describe('resolveExportOptions', () => {
         recoveryIntervalMs: 60000,
         recoveryGraceMs: 60000,
         mailClaimTimeoutMs: 900000,
+        commandTimeoutMs: 3000,
       },
     });
   });
@@ -58,6 +59,7 @@ describe('resolveExportOptions', () => {
     [{ concurrency: -1 }, 'options.concurrency must be'],
     [{ linkTtlHours: 0 }, 'options.linkTtlHours must be a positive number'],
     [{ queue: { attempts: 0 } }, 'options.queue.attempts must be'],
+    [{ queue: { commandTimeoutMs: 0 } }, 'options.queue.commandTimeoutMs must be'],
   ])('refuses %j with one clear line', (bad, message) => {
     expect(() => resolveExportOptions({ ...required, ...bad } as never)).toThrow(message);
   });

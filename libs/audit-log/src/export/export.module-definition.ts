@@ -105,6 +105,7 @@ export function resolveExportOptions(
         q.mailClaimTimeoutMs,
         15 * 60_000,
       ),
+      commandTimeoutMs: positiveInt('queue.commandTimeoutMs', q.commandTimeoutMs, 3000),
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  Inject,
   Param,
   Post,
   Req,
@@ -24,6 +25,8 @@ import { clientIp, userAgent } from '../recording/request-event';
 import { AuditExportService } from './audit-export.service';
 import { ExportAuthGuard } from './export-auth.guard';
 import { exportResource, exportSelfLink } from './export-resource';
+import { AUDIT_EXPORT_QUEUE } from './export.internal-constants';
+import type { ExportJobQueue } from './queue/export-job-queue.interface';
 
 /** POST and GET of exports (API.md section 5); org admins only. */
 @Controller('admin/v1/orgs/:orgId/exports')
@@ -33,6 +36,7 @@ export class ExportsController {
   constructor(
     private readonly exports: AuditExportService,
     private readonly catalog: ActionCatalog,
+    @Inject(AUDIT_EXPORT_QUEUE) private readonly queue: ExportJobQueue,
   ) {}
 
   @Post()
@@ -55,6 +59,9 @@ export class ExportsController {
         'email_required',
       );
     }
+    // Refused with 503 (nothing stored, nothing mailed later) while the queue cannot take the
+    // job; should Redis go down after this check, the stored export is queued by recovery.
+    await this.queue.ping();
     let created;
     try {
       created = await this.exports.request({

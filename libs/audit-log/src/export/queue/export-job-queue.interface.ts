@@ -14,7 +14,10 @@ export interface ExportJobQueue {
   has(exportId: string): Promise<boolean>;
   /** Starts taking jobs in this process, `concurrency` at a time. */
   work(concurrency: number, handler: ExportJobHandler): void;
-  /** Resolves when the queue's backing store answers (readiness). */
+  /**
+   * Resolves when the queue's backing store answers (readiness, and before an export is
+   * accepted); rejects with a DependencyUnavailableError, within a bounded time, when it does not.
+   */
   ping(): Promise<void>;
   /** Stops taking jobs, waits for the running ones, releases connections. */
   close(): Promise<void>;
@@ -28,8 +31,9 @@ export interface ExportRetryPolicy {
   backoffMs: number;
 }
 
-/** Anything with `warn`/`error`, like Nest's Logger. */
+/** Anything with `warn`/`error` (and `log`), like Nest's Logger. */
 export interface ExportQueueLogger {
+  log?(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
