@@ -23,6 +23,7 @@ export class AdminAppModule {
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,
           sessionTtlHours: config.sessionTtlHours,
+          rateLimit: { reads: config.rateLimits.reads, ingest: config.rateLimits.ingest },
         }),
         AuditExportModule.forRoot({
           redisUrl: config.redisUrl,
@@ -37,6 +38,7 @@ export class AdminAppModule {
           // Each use derives its own key from the secret, so one secret serves tokens and links.
           linkSecret: config.jwtSecret!,
           cleanup: config.scheduler,
+          rateLimit: { exports: config.rateLimits.exports, downloads: config.rateLimits.downloads },
         }),
         AuditRetentionModule.forRoot({
           retentionDays: config.retentionDays,

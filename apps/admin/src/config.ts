@@ -17,6 +17,13 @@ export interface AdminConfig {
   exportLinkTtlHours: number;
   /** Longest admin UI session, in hours (`AUDITKIT_SESSION_TTL_HOURS`). */
   sessionTtlHours: number;
+  /** Rate limits per user and org (`false`: off); unset ones keep the library's defaults. */
+  rateLimits: {
+    exports?: RateLimitSetting;
+    downloads?: RateLimitSetting;
+    ingest?: RateLimitSetting;
+    reads?: RateLimitSetting;
+  };
   /** Serve HTTP in this process. */
   http: boolean;
   /** Process export jobs in this process. */
@@ -31,6 +38,27 @@ export interface AdminConfig {
 
 /** A configuration error: one line naming the variable. */
 export class ConfigError extends Error {}
+
+/** `limit` requests per `windowMs`, or `false` for no limit. */
+export type RateLimitSetting = { limit: number; windowMs: number } | false;
+
+const WINDOW_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `10/15m` (10 per 15 minutes), `600/m`, `5/1h`, or `off`; unset: undefined. */
+function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimitSetting | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (/^(off|false)$/i.test(raw)) return false;
+  const m = /^(\d{1,9})\/(\d{0,9})([smhd])$/.exec(raw);
+  const limit = m ? Number(m[1]) : 0;
+  const windowMs = m ? Number(m[2] || '1') * WINDOW_UNITS[m[3]] : 0;
+  if (!m || limit < 1 || windowMs < 1000 || windowMs > 30 * 86_400_000) {
+    throw new ConfigError(
+      `${name} must look like 10/15m (requests per window of s, m, h or d, at most 30d) or off (got "${raw}")`,
+    );
+  }
+  return { limit, windowMs };
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -106,6 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     exportMaxRows: int(env, 'AUDITKIT_EXPORT_MAX_ROWS', 10000, 1, 10_000_000),
     exportLinkTtlHours: int(env, 'AUDITKIT_EXPORT_LINK_TTL_HOURS', 24, 1, 24 * 365),
     sessionTtlHours: int(env, 'AUDITKIT_SESSION_TTL_HOURS', 12, 1, 24 * 365),
+    rateLimits: {
+      exports: rateLimit(env, 'AUDITKIT_EXPORT_RATE_LIMIT'),
+      downloads: rateLimit(env, 'AUDITKIT_DOWNLOAD_RATE_LIMIT'),
+      ingest: rateLimit(env, 'AUDITKIT_INGEST_RATE_LIMIT'),
+      reads: rateLimit(env, 'AUDITKIT_READ_RATE_LIMIT'),
+    },
     http: flag(env, 'AUDITKIT_HTTP', true),
     worker: flag(env, 'AUDITKIT_WORKER', true),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),

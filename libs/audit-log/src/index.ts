@@ -44,7 +44,11 @@ export type { AuditDependency } from './exceptions/dependency-unavailable.except
 export type { AuditClock } from './common/clock';
 
 export { AuditAdminModule } from './admin/audit-admin.module';
-export type { AuditAdminModuleOptions } from './admin/audit-admin-options.interface';
+export type {
+  AuditAdminModuleOptions,
+  AuditAdminRateLimitOptions,
+} from './admin/audit-admin-options.interface';
+export type { AuditRateLimit } from './admin/rate-limit';
 export { ApiExceptionFilter } from './admin/api-error';
 export { AdminAuthGuard } from './admin/admin-auth.guard';
 export { AdminSessionService } from './admin/sessions/admin-session.service';
@@ -71,6 +75,7 @@ export { AuditExportModule } from './export/audit-export.module';
 export type {
   AuditExportModuleOptions,
   AuditExportQueueOptions,
+  AuditExportRateLimitOptions,
 } from './export/export-options.interface';
 export { AuditExportService } from './export/audit-export.service';
 export type {

@@ -17,3 +17,23 @@ export const outageEndedMessage = (
 /** What a client is told during an outage; which dependency is down stays in the log. */
 export const serviceUnavailableDetail = (retryAfterSeconds: number): string =>
   `The audit log is unavailable for a moment. Retry in ${retryAfterSeconds} seconds.`;
+
+/** What a client over a rate limit is told. */
+export const rateLimitedDetail = (limit: number, windowMs: number, retryAfterSeconds: number) =>
+  `At most ${limit} of these requests are allowed in ${describeWindow(windowMs)}. ` +
+  `Retry in ${retryAfterSeconds} seconds.`;
+
+function describeWindow(ms: number): string {
+  for (const [unit, size] of [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+    ['second', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) {
+      const n = ms / size;
+      return n === 1 ? `1 ${unit}` : `${n} ${unit}s`;
+    }
+  }
+  return `${ms} ms`;
+}

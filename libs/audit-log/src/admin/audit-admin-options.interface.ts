@@ -1,7 +1,9 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 import type { AuditPrincipal } from '../auth/audit-principal.interface';
 import type { JwtAuthOptions } from '../auth/jwt';
 import type { AuditClock } from '../common/clock';
+import type { AuditRateLimit } from './rate-limit';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {
@@ -28,4 +30,24 @@ export interface AuditAdminModuleOptions {
   sessionTtlHours?: number;
   /** Time source of UI session expiry (tests set one). @default the system clock */
   clock?: AuditClock;
+  /**
+   * Rate limits of the admin API, per principal (`sub`) and org of the path, in each process
+   * (N processes allow N times as much unless `storage` is shared). Over a limit: 429 with
+   * `Retry-After`. `false` turns one off.
+   * @default see each field
+   */
+  rateLimit?: AuditAdminRateLimitOptions;
+}
+
+/** Rate limits of `AuditAdminModule` (see `AuditAdminModuleOptions.rateLimit`). */
+export interface AuditAdminRateLimitOptions {
+  /** GET events (search and paging). @default { limit: 600, windowMs: 60000 } (600 a minute) */
+  reads?: AuditRateLimit | false;
+  /** POST events (recording over HTTP). @default { limit: 3000, windowMs: 60000 } (3000 a minute) */
+  ingest?: AuditRateLimit | false;
+  /**
+   * Where the counts are kept, e.g. a Redis-backed `ThrottlerStorage` shared by every instance.
+   * @default in the memory of each process
+   */
+  storage?: ThrottlerStorage;
 }

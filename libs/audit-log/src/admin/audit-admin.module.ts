@@ -17,6 +17,8 @@ import { EventsController } from './events.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
 import { OutageMonitor } from './outage';
+import { resolveAdminRateLimits } from './rate-limit';
+import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
 import { ReadinessService } from './readiness.service';
 import { SessionController } from './session.controller';
 import { AdminSessionService } from './sessions/admin-session.service';
@@ -49,6 +51,11 @@ import { UiController } from './ui.controller';
     IdempotencyService,
     ReadinessService,
     OutageMonitor,
+    {
+      provide: AUDIT_RATE_LIMITS,
+      useFactory: resolveAdminRateLimits,
+      inject: [AUDIT_ADMIN_MODULE_OPTIONS],
+    },
     BodyLimitMiddleware,
     {
       provide: AUDIT_CURSOR_CODEC,

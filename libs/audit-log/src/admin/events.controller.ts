@@ -34,6 +34,8 @@ import { apiBase, eventResource } from './event-resource';
 import { toEventFilters } from './filters';
 import { IdempotencyService } from './idempotency.service';
 import { IngestEventDto } from './ingest-event.dto';
+import { RateLimit } from './rate-limit.decorator';
+import { RateLimitGuard } from './rate-limit.guard';
 import { validateDto } from './validate-dto';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
 import { Inject } from '@nestjs/common';
@@ -42,7 +44,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The events routes of API.md section 5. */
 @Controller('admin/v1/orgs/:orgId')
-@UseGuards(AdminAuthGuard)
+@UseGuards(AdminAuthGuard, RateLimitGuard)
 @UseFilters(ApiExceptionFilter)
 export class EventsController {
   constructor(
@@ -55,6 +57,7 @@ export class EventsController {
 
   @Get('events')
   @RequirePermission('read')
+  @RateLimit('reads')
   async list(
     @Param('orgId') orgId: string,
     @Query() raw: Record<string, unknown>,
@@ -119,6 +122,7 @@ export class EventsController {
   @Post('events')
   @HttpCode(201)
   @RequirePermission('write')
+  @RateLimit('ingest')
   async ingest(
     @Param('orgId') orgId: string,
     @Body() body: unknown,

@@ -7,6 +7,7 @@ import {
   Provider,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { AUDIT_RATE_LIMITS } from '../admin/rate-limit.internal-constants';
 import { warnIfNotScheduled } from '../common/scheduler-check';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditExportService } from './audit-export.service';
@@ -15,6 +16,7 @@ import { ExportDownloadController } from './export-download.controller';
 import { ExportLinkSigner } from './export-link-signer';
 import { ResolvedAuditExportOptions } from './export-options.interface';
 import { ExportProcessor } from './export-processor';
+import { exportRateLimits } from './export-rate-limits';
 import { ExportRepository } from './export-repository';
 import {
   AUDIT_EXPORT_LINK_SIGNER,
@@ -83,6 +85,12 @@ const providers: Provider[] = [
       });
     },
     inject: [AUDIT_EXPORT_RESOLVED_OPTIONS],
+  },
+  {
+    provide: AUDIT_RATE_LIMITS,
+    useFactory: (o: ResolvedAuditExportOptions, signer: ExportLinkSigner) =>
+      exportRateLimits(o, signer),
+    inject: [AUDIT_EXPORT_RESOLVED_OPTIONS, AUDIT_EXPORT_LINK_SIGNER],
   },
   // Its own instance: worker processes may run without the admin plugin.
   EventQueryService,

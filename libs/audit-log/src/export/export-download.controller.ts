@@ -1,7 +1,19 @@
-import { Controller, Get, Inject, Logger, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Logger,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { apiError, ApiExceptionFilter } from '../admin/api-error';
+import { RateLimit } from '../admin/rate-limit.decorator';
+import { RateLimitGuard } from '../admin/rate-limit.guard';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { AuditService } from '../recording/audit.service';
 import { clientIp, userAgent } from '../recording/request-event';
@@ -34,6 +46,7 @@ export function exportFileName(orgId: string, madeAt: Date): string {
  * was ready. Every download is recorded as `audit_log_downloaded` by the export's requester.
  */
 @Controller('admin/v1/exports')
+@UseGuards(RateLimitGuard)
 @UseFilters(ApiExceptionFilter)
 export class ExportDownloadController {
   private readonly logger = new Logger('AuditExport');
@@ -47,6 +60,7 @@ export class ExportDownloadController {
   ) {}
 
   @Get('download')
+  @RateLimit('downloads')
   async download(
     @Query('token') token: unknown,
     @Req() req: Request,

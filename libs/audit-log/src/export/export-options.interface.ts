@@ -1,3 +1,5 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { AuditRateLimit } from '../admin/rate-limit';
 import type { AuditClock } from '../common/clock';
 import type { ExportStorage } from './storage/export-storage.interface';
 
@@ -37,6 +39,27 @@ export interface AuditExportQueueOptions {
    * @default 3000
    */
   commandTimeoutMs?: number;
+}
+
+/** Rate limits of `AuditExportModule` (see `AuditExportModuleOptions.rateLimit`). */
+export interface AuditExportRateLimitOptions {
+  /**
+   * POST exports, per requesting admin (`sub`) and org. A refused export is not stored and
+   * sends no mail.
+   * @default { limit: 10, windowMs: 900000 } (10 in 15 minutes)
+   */
+  exports?: AuditRateLimit | false;
+  /**
+   * Downloads through one e-mailed link (one export of one admin and org); requests with a link
+   * that is not valid are counted per client IP.
+   * @default { limit: 30, windowMs: 900000 } (30 in 15 minutes)
+   */
+  downloads?: AuditRateLimit | false;
+  /**
+   * Where the counts are kept, e.g. a Redis-backed `ThrottlerStorage` shared by every instance.
+   * @default in the memory of each process
+   */
+  storage?: ThrottlerStorage;
 }
 
 /** Options of `AuditExportModule.forRoot()` / `forRootAsync()`. */
@@ -96,14 +119,25 @@ export interface AuditExportModuleOptions {
   cleanup?: boolean;
   /** Queue tuning. @default see each field */
   queue?: AuditExportQueueOptions;
+  /**
+   * Rate limits of the export routes, in each process (N processes allow N times as much unless
+   * `storage` is shared). Over a limit: 429 with `Retry-After`. `false` turns one off.
+   * @default see each field
+   */
+  rateLimit?: AuditExportRateLimitOptions;
 }
 
 /** Options with every default filled in, as the services see them. */
 export interface ResolvedAuditExportOptions extends Required<
-  Omit<AuditExportModuleOptions, 'redisUrl' | 'smtpUrl' | 'storage' | 'queue'>
+  Omit<AuditExportModuleOptions, 'redisUrl' | 'smtpUrl' | 'storage' | 'queue' | 'rateLimit'>
 > {
   redisUrl?: string;
   smtpUrl?: string;
   storage?: ExportStorage;
   queue: Required<AuditExportQueueOptions>;
+  rateLimit: {
+    exports: AuditRateLimit | false;
+    downloads: AuditRateLimit | false;
+    storage?: ThrottlerStorage;
+  };
 }

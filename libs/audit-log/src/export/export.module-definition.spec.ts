@@ -33,6 +33,11 @@ describe('resolveExportOptions', () => {
         mailClaimTimeoutMs: 900000,
         commandTimeoutMs: 3000,
       },
+      rateLimit: {
+        exports: { limit: 10, windowMs: 900000 },
+        downloads: { limit: 30, windowMs: 900000 },
+        storage: undefined,
+      },
     });
   });
 
@@ -60,8 +65,25 @@ describe('resolveExportOptions', () => {
     [{ linkTtlHours: 0 }, 'options.linkTtlHours must be a positive number'],
     [{ queue: { attempts: 0 } }, 'options.queue.attempts must be'],
     [{ queue: { commandTimeoutMs: 0 } }, 'options.queue.commandTimeoutMs must be'],
+    [
+      { rateLimit: { exports: { limit: 0, windowMs: 1000 } } },
+      'AuditExportModule: options.rateLimit.exports must be false or { limit, windowMs } with whole numbers of at least 1',
+    ],
+    [
+      { rateLimit: { downloads: { limit: 3, windowMs: 1.5 } } },
+      'AuditExportModule: options.rateLimit.downloads must be false or',
+    ],
   ])('refuses %j with one clear line', (bad, message) => {
     expect(() => resolveExportOptions({ ...required, ...bad } as never)).toThrow(message);
+  });
+
+  it('keeps rate limits given, and false to turn one off', () => {
+    expect(
+      resolveExportOptions({
+        ...required,
+        rateLimit: { exports: { limit: 3, windowMs: 60000 }, downloads: false },
+      }).rateLimit,
+    ).toEqual({ exports: { limit: 3, windowMs: 60000 }, downloads: false, storage: undefined });
   });
 
   it('accepts an API-only process with Redis', () => {

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { resolveRateLimit } from '../admin/rate-limit';
 import { systemClock } from '../common/clock';
 import { AuditExportModuleOptions, ResolvedAuditExportOptions } from './export-options.interface';
 import { invalidExportOptionMessage } from './export.messages';
@@ -75,6 +76,7 @@ export function resolveExportOptions(
     );
   }
   const q = options.queue ?? {};
+  const rateLimit = options.rateLimit ?? {};
   return {
     redisUrl,
     worker,
@@ -106,6 +108,19 @@ export function resolveExportOptions(
         15 * 60_000,
       ),
       commandTimeoutMs: positiveInt('queue.commandTimeoutMs', q.commandTimeoutMs, 3000),
+    },
+    rateLimit: {
+      exports: resolveRateLimit(
+        rateLimit.exports,
+        'exports',
+        (problem) => new Error(invalidExportOptionMessage('rateLimit.exports', problem)),
+      ),
+      downloads: resolveRateLimit(
+        rateLimit.downloads,
+        'downloads',
+        (problem) => new Error(invalidExportOptionMessage('rateLimit.downloads', problem)),
+      ),
+      storage: rateLimit.storage,
     },
   };
 }

@@ -17,6 +17,8 @@ import { RequirePermission } from '../admin/admin-permission.decorator';
 import { apiError, ApiExceptionFilter } from '../admin/api-error';
 import { apiBase } from '../admin/event-resource';
 import { describeFilters, toEventFilters } from '../admin/filters';
+import { RateLimit } from '../admin/rate-limit.decorator';
+import { RateLimitGuard } from '../admin/rate-limit.guard';
 import { validateDto } from '../admin/validate-dto';
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
@@ -30,7 +32,7 @@ import type { ExportJobQueue } from './queue/export-job-queue.interface';
 
 /** POST and GET of exports (API.md section 5); org admins only. */
 @Controller('admin/v1/orgs/:orgId/exports')
-@UseGuards(ExportAuthGuard)
+@UseGuards(ExportAuthGuard, RateLimitGuard)
 @UseFilters(ApiExceptionFilter)
 export class ExportsController {
   constructor(
@@ -42,6 +44,7 @@ export class ExportsController {
   @Post()
   @HttpCode(202)
   @RequirePermission('read')
+  @RateLimit('exports')
   async create(
     @Param('orgId') orgId: string,
     @Body() body: unknown,

@@ -1,0 +1,77 @@
+import { ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerStorageService } from '@nestjs/throttler';
+import type { Request } from 'express';
+import { ApiException } from './api-error';
+import { rateLimitedDetail } from './api-error.messages';
+import type { RateLimitedRoute, RateLimitTable, ResolvedRateLimit } from './rate-limit';
+import { RATE_LIMIT } from './rate-limit.decorator';
+import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
+
+/**
+ * `@nestjs/throttler`'s guard on the routes marked `@RateLimit(route)`, with the limits of the
+ * module the route belongs to: a sliding window per principal and org (per link for downloads),
+ * answered over the limit with 429, `Retry-After` and the JSON error envelope. Runs after the
+ * auth guard, which puts the principal on the request. Its counts are its own: a host's
+ * ThrottlerModule neither sees nor changes them.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutdown {
+  private readonly ownStorage?: ThrottlerStorageService;
+
+  // Both injected by token: the parent's own @Inject()s would otherwise be inherited.
+  constructor(
+    @Inject(AUDIT_RATE_LIMITS) table: RateLimitTable,
+    @Inject(Reflector) reflector: Reflector,
+  ) {
+    const limitOf = (context: ExecutionContext): ResolvedRateLimit | undefined => {
+      const route = reflector.getAllAndOverride<RateLimitedRoute | undefined>(RATE_LIMIT, [
+        context.getHandler(),
+        context.getClass(),
+      ]);
+      return route ? table.limits[route] : undefined;
+    };
+    const own = table.storage ? undefined : new ThrottlerStorageService();
+    super(
+      {
+        throttlers: [
+          {
+            limit: (context) => limitOf(context)!.limit,
+            ttl: (context) => limitOf(context)!.windowMs,
+            // A sliding window: a request is allowed again as soon as the oldest one counted
+            // leaves the window, not a whole window after the limit was hit.
+            blockDuration: 0,
+          },
+        ],
+        skipIf: (context) => !limitOf(context),
+        getTracker: (req, context) => limitOf(context)!.key(req as Request),
+      },
+      table.storage ?? own!,
+      reflector,
+    );
+    this.ownStorage = own;
+  }
+
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const seconds = Math.max(1, detail.timeToBlockExpire);
+    throw new ApiException(
+      429,
+      [
+        {
+          status: '429',
+          code: 'too_many_requests',
+          title: 'Too many requests',
+          detail: rateLimitedDetail(detail.limit, detail.ttl, seconds),
+        },
+      ],
+      { 'Retry-After': String(seconds) },
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.ownStorage?.onApplicationShutdown();
+  }
+}
