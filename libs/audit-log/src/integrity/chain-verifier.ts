@@ -20,8 +20,11 @@ export interface ChainReport {
   checked: number;
   /** The org's head as its state row gives it when verification started. */
   headSeq: number;
-  /** Where the check started: after the last signed purge, or at seq 1. */
-  start: { seq: number; purge: SignedCheckpoint | null };
+  /**
+   * Where the check started: after the last signed purge, or at seq 1. `legacy`: at the first
+   * event left by a purge from before checkpoints existed (format-0 events, no checkpoint yet).
+   */
+  start: { seq: number; purge: SignedCheckpoint | null; legacy?: boolean };
   /** The newest valid checkpoint the chain agrees with. */
   verifiedThrough: SignedCheckpoint | null;
   /** Events after that checkpoint, chained but not yet signed. */
@@ -104,6 +107,8 @@ export async function verifyChain(
   // A purge checkpoint of an upgrade from before checkpoints existed cannot name the hash its
   // prefix ended on (those events were gone): the first event left is the chain's anchor.
   const anchorUnknown = !!lastPurge && lastPurge.cp.head === null && startSeq > 1;
+  let legacy = false;
+  let anchorSeq = -1;
   let prevSeq = startSeq - 1;
   let checked = 0;
   let verifiedThrough: SignedCheckpoint | null = lastPurge?.cp ?? null;
@@ -128,7 +133,12 @@ export async function verifyChain(
     if (rows.length === 0) break;
     for (const row of rows) {
       const seq = Number(row.seq);
-      if (seq !== prevSeq + 1) {
+      if (seq !== prevSeq + 1 && checked === 0 && legacyStart(row, valid.length)) {
+        // Purged by retention before checkpoints existed: the first event left is the anchor,
+        // as it was then. The first checkpoint taken seals this start (`IntegrityService`).
+        legacy = true;
+        anchorSeq = seq;
+      } else if (seq !== prevSeq + 1) {
         problem(
           prevSeq + 1,
           prevSeq + 1 === startSeq
@@ -145,6 +155,7 @@ export async function verifyChain(
       else if (
         prevSeq + 1 === seq &&
         !(anchorUnknown && seq === startSeq) &&
+        seq !== anchorSeq &&
         recomputed.hash !== row.hash
       )
         problem(seq, 'the event does not match its hash (edited, forged, or moved)');
@@ -177,13 +188,20 @@ export async function verifyChain(
     ok: problems.length === 0,
     checked,
     headSeq,
-    start: { seq: startSeq, purge: lastPurge?.cp ?? null },
+    start: legacy
+      ? { seq: anchorSeq, purge: null, legacy: true }
+      : { seq: startSeq, purge: lastPurge?.cp ?? null },
     verifiedThrough: through,
-    unsigned: Math.max(0, headSeq - (through?.seq ?? startSeq - 1)),
+    unsigned: Math.max(0, headSeq - (through?.seq ?? (legacy ? anchorSeq : startSeq) - 1)),
     checkpoints: { stored: stored.length, witnessed: witnessed.length },
     signaturesChecked: !!keys,
     problems,
   };
+}
+
+/** A chain that starts late only because the old retention purged it: format 0, never sealed. */
+function legacyStart(row: VerifiableRow, checkpoints: number): boolean {
+  return checkpoints === 0 && (row.hash_v === null || row.hash_v === undefined);
 }
 
 function sameness(cp: SignedCheckpoint): string {

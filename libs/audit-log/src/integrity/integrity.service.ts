@@ -127,7 +127,8 @@ export class IntegrityService implements OnApplicationBootstrap {
         `the state of ${orgId} does not match its event at seq ${seq}; not signing (run verify)`,
       );
     }
-    const purge = await this.checkpoints.latestPurge(orgId);
+    let purge = await this.checkpoints.latestPurge(orgId);
+    if (!purge) purge = await this.sealLegacyPurge(orgId);
     if (purge && !purge.signature && this.keys) {
       // A purge made before a key was configured is signed once, at the upgrade; without it the
       // removed prefix would read as deleted history.
@@ -145,6 +146,22 @@ export class IntegrityService implements OnApplicationBootstrap {
     });
     this.signedSeq.set(orgId, Math.max(seq, this.signedSeq.get(orgId) ?? 0));
     return cp;
+  }
+
+  /**
+   * An org whose oldest events were purged before checkpoints existed starts past seq 1 with no
+   * purge checkpoint. Its first checkpoint first records that start, so that a later deletion
+   * from the head reads as one. The hash before it is gone, so the statement names none.
+   */
+  private async sealLegacyPurge(orgId: string): Promise<SignedCheckpoint | undefined> {
+    if (await this.checkpoints.latest(orgId)) return undefined;
+    const [first]: { seq: string | number }[] = await this.dataSource.query(
+      `SELECT seq FROM ${EVENTS_TABLE} WHERE org_id = ? ORDER BY seq LIMIT 1`,
+      [orgId],
+    );
+    const firstSeq = first ? Number(first.seq) : 1;
+    if (firstSeq <= 1) return undefined;
+    return this.purgeCheckpoint(orgId, firstSeq - 1, null, 'removed before checkpoints existed');
   }
 
   /**

@@ -41,6 +41,10 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 16 }) outcome!: string;
   @Column({ type: 'text' }) metadata!: string;
   @Column({ type: 'varchar', length: 64, nullable: true }) hash!: string | null;
+  /** The hash format (docs/integrity.md); null for format 0. */
+  @Column({ name: 'hash_v', type: 'smallint', nullable: true }) hashV!: number | null;
+  /** The salt of the personal-field commitments of format 1. */
+  @Column({ type: 'varchar', length: 22, nullable: true }) salt!: string | null;
 }
 
 /** One exact-term row (`auditkit_event_terms`): a hashed, normalized name or e-mail of an event. */

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { AuditEvent, AuditTarget } from '../event/audit-event.interface';
 import { NormalizedEvent } from '../event/event-normalizer';
 import { hashTerm, normalizeTerm } from '../common/terms';
+import type { HashableEvent } from '../integrity/event-hash';
 
 /** A normalized event with its id and arrival time, waiting for a seq. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -60,7 +61,27 @@ export function eventHasTerm(event: AuditEvent, normalized: string): boolean {
   return values.some((v) => v !== undefined && normalizeTerm(v) === normalized);
 }
 
-/** The values of an event row, in `EVENT_COLUMNS` order, without the hash. */
+/** The fields of a prepared event as the format-1 hash sees them (docs/integrity.md). */
+export function preparedToHashable(e: PreparedEvent, seq: number): HashableEvent {
+  return {
+    id: e.id,
+    orgId: e.orgId,
+    seq,
+    occurredAt: e.occurredAt,
+    recordedAt: e.recordedAt,
+    action: e.action,
+    category: e.category,
+    outcome: e.outcome,
+    product: e.product,
+    actor: e.actor,
+    targets: e.targets,
+    site: e.site,
+    location: e.location,
+    metadata: e.metadata,
+  };
+}
+
+/** The values of an event row, in `EVENT_COLUMNS` order, up to the integrity columns. */
 export function eventRowValues(e: PreparedEvent, seq: number): (string | number | null)[] {
   return [
     e.id,
@@ -86,8 +107,8 @@ export function eventRowValues(e: PreparedEvent, seq: number): (string | number 
 }
 
 /**
- * The tamper-evidence chain: each event's hash covers the previous event's hash and every stored
- * column, so changing, removing or reordering a row breaks every hash after it.
+ * Format 0 of the tamper-evidence chain (events written before format 1, docs/integrity.md):
+ * each hash covers the previous hash and every stored column. Kept to verify those events.
  */
 export function chainHash(
   prevHash: string | null,

@@ -3,14 +3,15 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent } from '../event/audit-event.interface';
 import { dialectOf, placeholders, StoreDialect } from './dialect';
 import {
-  chainHash,
   EventRow,
   eventRowValues,
+  preparedToHashable,
   eventTerms,
   PreparedEvent,
   preparedToEvent,
   rowToEvent,
 } from './event-row';
+import { EVENT_HASH_FORMAT, eventHashV1, newEventSalt } from '../integrity/event-hash';
 import { EVENT_COLUMNS, EVENTS_TABLE, ORG_STATE_TABLE, TERMS_TABLE } from './store.constants';
 
 type Value = string | number | null;
@@ -576,9 +577,14 @@ export class EventStore {
       const state = states.get(e.orgId) ?? { lastSeq: 0, lastHash: null };
       const seq = state.lastSeq + 1;
       const values = eventRowValues(e, seq);
-      const hash = this.tamperEvidence ? chainHash(state.lastHash, values) : null;
+      let hash: string | null = null;
+      let salt: string | null = null;
+      if (this.tamperEvidence) {
+        salt = newEventSalt();
+        hash = eventHashV1(preparedToHashable(e, seq), state.lastHash, { salt });
+      }
       states.set(e.orgId, { lastSeq: seq, lastHash: hash ?? state.lastHash });
-      eventRows.push([...values, hash]);
+      eventRows.push([...values, hash, hash === null ? null : EVENT_HASH_FORMAT, salt]);
       for (const term of eventTerms(e)) termRows.push([e.orgId, term, e.occurredAt, e.id]);
       out.push(preparedToEvent(e, seq));
     }

@@ -27,4 +27,7 @@ export const EVENT_COLUMNS = [
   'outcome',
   'metadata',
   'hash',
+  // The hash format (null: format 0) and the salt of the personal-field commitments.
+  'hash_v',
+  'salt',
 ] as const;

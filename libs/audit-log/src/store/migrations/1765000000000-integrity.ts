@@ -4,7 +4,7 @@ import { EVENTS_TABLE } from '../store.constants';
 
 const NEW_EVENT_COLUMNS = {
   mysql: [
-    ['hash_v', 'TINYINT UNSIGNED NULL'],
+    ['hash_v', 'SMALLINT NULL'],
     ['salt', 'VARCHAR(22) CHARACTER SET ascii COLLATE ascii_bin NULL'],
   ],
   sqlite: [
