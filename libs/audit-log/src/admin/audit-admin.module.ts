@@ -16,6 +16,7 @@ import { BodyLimitMiddleware } from './body-limit.middleware';
 import { EventsController } from './events.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
+import { IntegrityController } from './integrity.controller';
 import { OutageMonitor } from './outage';
 import { resolveAdminRateLimits } from './rate-limit';
 import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
@@ -35,6 +36,7 @@ import { UiController } from './ui.controller';
     EventsController,
     SessionController,
     UserSessionsController,
+    IntegrityController,
     HealthController,
     UiController,
   ],

@@ -1,0 +1,71 @@
+import { Controller, Get, Param, UseFilters, UseGuards } from '@nestjs/common';
+import type { ChainReport } from '../integrity/chain-verifier';
+import type { SignedCheckpoint } from '../integrity/checkpoint';
+import { IntegrityService } from '../integrity/integrity.service';
+import { AdminAuthGuard } from './admin-auth.guard';
+import { RequirePermission } from './admin-permission.decorator';
+import { ApiExceptionFilter } from './api-error';
+
+/** The integrity of an org's log (docs/integrity.md), and the keys that sign its checkpoints. */
+@Controller('admin/v1')
+@UseGuards(AdminAuthGuard)
+@UseFilters(ApiExceptionFilter)
+export class IntegrityController {
+  constructor(private readonly integrity: IntegrityService) {}
+
+  /**
+   * Verifies the org's chain now: against its checkpoints, the readable witnesses, and its state.
+   * It only reads, so recording goes on while it runs.
+   */
+  @Get('orgs/:orgId/integrity')
+  @RequirePermission('read')
+  async report(@Param('orgId') orgId: string) {
+    const [report, latest] = await Promise.all([
+      this.integrity.verify(orgId),
+      this.integrity.checkpoints.latest(orgId),
+    ]);
+    return { data: integrityResource(report, latest ?? null) };
+  }
+
+  /** The public keys checkpoints and export manifests are signed with, current and retired. */
+  @Get('integrity/keys')
+  keys() {
+    return { keys: this.integrity.keys?.published() ?? [] };
+  }
+}
+
+function checkpointView(cp: SignedCheckpoint | null) {
+  if (!cp) return null;
+  return {
+    seq: cp.seq,
+    head: cp.head,
+    count: cp.count,
+    kind: cp.kind,
+    signedAt: new Date(cp.time).toISOString(),
+    keyId: cp.keyId || null,
+    signed: cp.signature !== '',
+    ...(cp.purge ? { purge: cp.purge } : {}),
+    signature: cp.signature || null,
+  };
+}
+
+function integrityResource(report: ChainReport, latest: SignedCheckpoint | null) {
+  return {
+    id: report.orgId,
+    type: 'integrity',
+    attributes: {
+      status: !report.ok ? 'broken' : report.verifiedThrough ? 'verified' : 'unsigned',
+      ok: report.ok,
+      checkedEvents: report.checked,
+      headSeq: report.headSeq,
+      startSeq: report.start.seq,
+      verifiedThrough: checkpointView(report.verifiedThrough),
+      unsignedEvents: report.unsigned,
+      latestCheckpoint: checkpointView(latest),
+      lastPurgeCheckpoint: checkpointView(report.start.purge),
+      signaturesChecked: report.signaturesChecked,
+      checkpoints: report.checkpoints,
+      problems: report.problems,
+    },
+  };
+}
