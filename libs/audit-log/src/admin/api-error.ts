@@ -8,7 +8,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { classifyOutage, OUTAGE_RETRY_AFTER_SECONDS, OutageCause, OutageMonitor } from './outage';
 import { serviceUnavailableDetail } from './api-error.messages';
 
@@ -88,8 +88,10 @@ export function apiError(status: number, detail: string, code?: string): ApiExce
 }
 
 /**
- * Answers every error as API.md's JSON: Nest HTTP errors, body-parser errors (400, 413, 415),
- * a database or Redis that cannot be reached (503 with `Retry-After`, one log line per outage
+ * Answers every error as API.md's JSON: Nest HTTP errors; errors that carry a 4xx `status` or
+ * `statusCode` (body-parser's, also from a host's own parser) with that status, and a body that
+ * does not decompress (zlib) as a 400, each with a detail of ours that never echoes the parser's
+ * text or the body; a database or Redis that cannot be reached (503 with `Retry-After`, one log line per outage
  * rather than one per request) and anything else unexpected, which becomes a 500 without
  * details (logged, never echoed). Every 503 carries `Retry-After`.
  */
@@ -108,6 +110,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     let errors: ApiErrorObject[];
     let headers: Record<string, string> = {};
     let outage: OutageCause | null = null;
+    const clientStatus = clientErrorStatus(exception);
     if (exception instanceof ApiException) {
       status = exception.getStatus();
       errors = exception.errors;
@@ -121,16 +124,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
           : Array.isArray((body as { message?: unknown }).message)
             ? (body as { message: string[] }).message.join('; ')
             : String((body as { message?: unknown }).message ?? exception.message);
-      errors = apiError(status, message).errors;
-    } else if (isBodyParserError(exception)) {
-      status = exception.status;
-      const detail =
-        exception.type === 'entity.too.large'
-          ? `The body is larger than ${exception.limit ?? 'the limit'} bytes`
-          : exception.type === 'entity.parse.failed'
-            ? 'The body is not valid JSON'
-            : exception.message;
-      errors = apiError(status, detail).errors;
+      // Nest hands a host body parser's SyntaxError on as a 400 with JSON.parse's message,
+      // which quotes the body.
+      errors =
+        status === 400 && JSON_PARSE_MESSAGE.test(message)
+          ? invalidBody(NOT_JSON).errors
+          : apiError(status, message).errors;
+    } else if (clientStatus !== undefined) {
+      status = clientStatus;
+      errors = clientError(exception, status, host.switchToHttp().getRequest<Request>()).errors;
     } else {
       outage = classifyOutage(exception);
       if (outage) {
@@ -176,11 +178,96 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 }
 
-function isBodyParserError(
-  e: unknown,
-): e is { status: number; type: string; message: string; limit?: number } {
-  const x = e as { status?: unknown; type?: unknown };
-  return (
-    typeof x?.status === 'number' && x.status >= 400 && x.status < 500 && typeof x.type === 'string'
-  );
+const NOT_JSON = 'The body is not valid JSON';
+// V8's JSON.parse messages (body-parser keeps them): they quote the text that failed to parse.
+const JSON_PARSE_MESSAGE =
+  /\bis not valid JSON$|\bin JSON at position \d+|^Unexpected end of JSON input$/;
+const ENCODINGS = ['gzip', 'deflate', 'br'];
+// zlib's codes of input that does not decompress, and brotli's (ERR_ + the decoder's error name)
+// save the allocation failures, which are ours.
+const ZLIB_INPUT_CODE = /^(Z_DATA_ERROR|Z_BUF_ERROR|Z_NEED_DICT|ERR__ERROR_(?!ALLOC)\w+)$/;
+
+interface ClientErrorLike {
+  status?: unknown;
+  statusCode?: unknown;
+  type?: unknown;
+  code?: unknown;
+  errno?: unknown;
+  limit?: unknown;
+}
+
+/**
+ * The 4xx status of an error that is not an HttpException but says it is the client's: the
+ * `status` / `statusCode` of body-parser's and http-errors' errors (also when a host's own parser
+ * raised them), or 400 for a body that does not decompress (zlib's own error). Undefined otherwise.
+ */
+function clientErrorStatus(e: unknown): number | undefined {
+  if (!e || typeof e !== 'object') return undefined;
+  const x = e as ClientErrorLike;
+  for (const status of [x.status, x.statusCode]) {
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500)
+      return status;
+  }
+  return isZlibInputError(x) ? 400 : undefined;
+}
+
+function isZlibInputError(x: ClientErrorLike): boolean {
+  return typeof x.errno === 'number' && typeof x.code === 'string' && ZLIB_INPUT_CODE.test(x.code);
+}
+
+/**
+ * A client error in our own words: a parser's message can quote the body (or a host's verify
+ * step its internals), so none of its text is echoed.
+ */
+function clientError(e: unknown, status: number, req: Request | undefined): ApiException {
+  const x = e as ClientErrorLike;
+  const type = typeof x.type === 'string' ? x.type : '';
+  switch (type) {
+    case 'entity.too.large': {
+      const limit = typeof x.limit === 'number' ? x.limit : undefined;
+      return apiError(status, `The body is larger than ${limit ?? 'the limit'} bytes`);
+    }
+    case 'entity.parse.failed':
+      return invalidBody(NOT_JSON, status);
+    case 'entity.not.utf8':
+      return invalidBody('The body is not valid UTF-8', status);
+    case 'encoding.unsupported':
+      return apiError(
+        status,
+        `The Content-Encoding is not supported; send ${ENCODINGS.join(', ')} or identity`,
+      );
+    case 'charset.unsupported':
+      return apiError(status, 'The charset is not supported; send JSON in UTF-8');
+    case 'request.aborted':
+      return invalidBody('The request ended before its body did', status);
+    case 'request.size.invalid':
+      return invalidBody('The body is not as long as its Content-Length says', status);
+  }
+  if (isZlibInputError(x) || (status === 400 && !type && decodedFrom(req))) {
+    const encoding = decodedFrom(req);
+    return invalidBody(
+      encoding
+        ? `The body is not valid ${encoding} data (Content-Encoding: ${encoding})`
+        : 'The body does not decompress',
+      status,
+    );
+  }
+  // Another of body-parser's errors (e.g. a host's verify step refused the body).
+  if (/^(entity|request|stream|encoding|charset)\./.test(type))
+    return invalidBody('The body could not be read', status);
+  return apiError(status, TITLES[status]?.[1] ?? 'The request could not be handled');
+}
+
+/** The Content-Encoding a body was sent in, when it is one a parser decompresses. */
+function decodedFrom(req: Request | undefined): string | undefined {
+  const encoding = String(req?.headers?.['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  return ENCODINGS.includes(encoding) ? encoding : undefined;
+}
+
+function invalidBody(detail: string, status = 400): ApiException {
+  const [code, title] =
+    status === 400 ? ['invalid_body', 'Invalid body'] : (TITLES[status] ?? ['error', 'Error']);
+  return new ApiException(status, [{ status: String(status), code, title, detail }]);
 }
