@@ -34,6 +34,7 @@ import { apiBase, eventResource } from './event-resource';
 import { toEventFilters } from './filters';
 import { IdempotencyService } from './idempotency.service';
 import { IngestEventDto } from './ingest-event.dto';
+import { OUTAGE_RETRY_AFTER_SECONDS } from './outage';
 import { RateLimit } from './rate-limit.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
 import { validateDto } from './validate-dto';
@@ -174,7 +175,7 @@ export class EventsController {
           503,
           apiError(503, 'The event could not be stored; retry with the same Idempotency-Key')
             .errors,
-          { 'Retry-After': '1' },
+          { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
         );
       throw err;
     }

@@ -6,7 +6,10 @@ import {
 import { outageEndedMessage, outageStartedMessage } from './api-error.messages';
 import { ReadinessService } from './readiness.service';
 
-/** `Retry-After` of a 503 answered because a dependency is unreachable, in seconds. */
+/**
+ * `Retry-After` of every 503 the admin API answers, in seconds: a dependency is unreachable, or
+ * an event could not be stored. One value, so a client is told one wait whichever path refused it.
+ */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 /** How often a dependency that is down is checked, to log the end of its outage. */
 const PROBE_INTERVAL_MS = 1000;
