@@ -29,6 +29,8 @@
     actionsController: null,
     exportTimer: null,
     exportRun: 0,
+    integrityController: null,
+    integrityOrg: null, // the org the badge was last checked (or is being checked) for
   };
 
   // ---------------------------------------------------------------- helpers
@@ -327,6 +329,7 @@
     mountView('tpl-log');
     document.title = 'Audit log';
     $('org-name').textContent = state.org;
+    resetIntegrity();
 
     // Filters from the address bar, so a filtered view can be shared or reloaded.
     const params = new URLSearchParams(location.search);
@@ -351,6 +354,9 @@
     $('export-open').addEventListener('click', openExport);
     $('events-body').addEventListener('click', onTableClick);
     $('events-body').addEventListener('keydown', onTableKey);
+    $('integrity-recheck').addEventListener('click', () => {
+      if (!state.integrityController) checkIntegrity();
+    });
 
     loadActions(initial.action);
     state.applied = initial;
@@ -530,6 +536,9 @@
     state.loadController = null;
     if (state.actionsController) state.actionsController.abort();
     state.actionsController = null;
+    if (state.integrityController) state.integrityController.abort();
+    state.integrityController = null;
+    state.integrityOrg = null;
   }
 
   async function loadEvents(append) {
@@ -600,6 +609,8 @@
         loading.hidden = true;
         more.disabled = false;
         $('events-table').removeAttribute('aria-busy');
+        // Only now: the log comes first, the (slower) integrity check after it.
+        if (state.integrityOrg !== state.org) checkIntegrity();
       }
     }
   }
@@ -829,6 +840,188 @@
     );
   }
 
+  // -------------------------------------------------------------- integrity
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  // 16×16 outline icons, so that the state never rests on colour alone.
+  const INTEGRITY_ICONS = {
+    loading: ['M8 1.5a6.5 6.5 0 1 1-6.5 6.5'],
+    verified: ['M8 1 2.5 3v4.2c0 3.4 2.3 6.3 5.5 7.3 3.2-1 5.5-3.9 5.5-7.3V3L8 1Z', 'm5.3 8 1.9 1.9 3.6-3.8'],
+    unsigned: ['M14 8A6 6 0 1 1 2 8a6 6 0 0 1 12 0Z', 'm5.3 8 1.9 1.9 3.6-3.8'],
+    broken: ['M8 1.6 1 14h14L8 1.6Z', 'M8 6v3.6', 'M8 11.6v.1'],
+    error: ['M14 8A6 6 0 1 1 2 8a6 6 0 0 1 12 0Z', 'M8 4.6v4', 'M8 11v.1'],
+  };
+  const checkpointFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+  function integrityIcon(kind) {
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 16 16');
+    svg.setAttribute('width', '16');
+    svg.setAttribute('height', '16');
+    svg.setAttribute('focusable', 'false');
+    for (const d of INTEGRITY_ICONS[kind] || INTEGRITY_ICONS.error) {
+      const path = document.createElementNS(SVG_NS, 'path');
+      path.setAttribute('d', d);
+      svg.append(path);
+    }
+    return svg;
+  }
+
+  /** Shows `view` ({ kind, parts, title, problems }) in the badge of the log view. */
+  function renderIntegrity(view) {
+    const badge = $('integrity-badge');
+    if (!badge) return;
+    badge.className = `integrity-badge is-${view.kind}`;
+    badge.title = view.title || '';
+    $('integrity-icon').replaceChildren(integrityIcon(view.kind));
+    $('integrity-text').replaceChildren(...view.parts);
+    const list = $('integrity-problem-list');
+    const problems = view.problems || [];
+    list.replaceChildren(
+      ...problems.map((p) =>
+        h(
+          'li',
+          {},
+          h('span', { className: 'problem-seq', text: `seq ${p.seq}` }),
+          ': ',
+          h('span', { className: 'pre', text: p.reason }),
+        ),
+      ),
+    );
+    const more = $('integrity-problems');
+    more.hidden = problems.length < 2;
+    if (more.hidden) more.open = false;
+  }
+
+  /** aria-disabled rather than disabled: a button that had focus keeps it while a check runs. */
+  function setRecheckBusy(busy) {
+    const recheck = $('integrity-recheck');
+    if (recheck) recheck.setAttribute('aria-disabled', busy ? 'true' : 'false');
+  }
+
+  /** Clears the badge of a previous org; the check itself starts once the log has loaded. */
+  function resetIntegrity() {
+    if (state.integrityController) state.integrityController.abort();
+    state.integrityController = null;
+    state.integrityOrg = null;
+    renderIntegrity({ kind: 'loading', parts: ['Checking integrity…'] });
+    setRecheckBusy(false);
+  }
+
+  async function checkIntegrity() {
+    if (!$('integrity-badge')) return;
+    if (state.integrityController) state.integrityController.abort();
+    const controller = new AbortController();
+    state.integrityController = controller;
+    const org = state.org;
+    state.integrityOrg = org;
+    renderIntegrity({ kind: 'loading', parts: ['Checking integrity…'] });
+    setRecheckBusy(true);
+    try {
+      const json = await api(`orgs/${encodeURIComponent(org)}/integrity`, { signal: controller.signal });
+      if (controller !== state.integrityController || org !== state.org) return;
+      renderIntegrity(integrityView(json));
+    } catch (err) {
+      if (isAbort(err) || controller !== state.integrityController) return;
+      if (err instanceof ApiError && err.status === 401) return sessionExpired();
+      renderIntegrity({ kind: 'error', parts: [`Integrity not checked: ${describeError(err)}`] });
+    } finally {
+      if (controller === state.integrityController) {
+        state.integrityController = null;
+        setRecheckBusy(false);
+      }
+    }
+  }
+
+  function seqOf(v) {
+    return Number.isSafeInteger(v) && v >= 0 ? v : null;
+  }
+
+  function plural(n, one, many) {
+    return `${formatCount(n)} ${n === 1 ? one : many}`;
+  }
+
+  /** The badge for an answer of GET orgs/{org}/integrity. */
+  function integrityView(json) {
+    const a = json && json.data && json.data.attributes;
+    const head = a && typeof a === 'object' ? seqOf(a.headSeq) : null;
+    if (head === null || !['verified', 'unsigned', 'broken'].includes(a.status)) {
+      const text = 'Integrity not checked: the server sent an answer this page does not understand.';
+      return { kind: 'error', parts: [text] };
+    }
+    const title = integrityDetails(a, head);
+    if (a.status === 'broken' || a.ok === false) {
+      const problems = (Array.isArray(a.problems) ? a.problems : [])
+        .filter((p) => p && typeof p === 'object')
+        .map((p) => ({
+          seq: seqOf(p.seq) === null ? '?' : p.seq,
+          reason: str(p.reason) || 'no reason given',
+        }));
+      if (!problems.length) {
+        return { kind: 'broken', parts: ['Integrity problem: verification failed'], title };
+      }
+      const [first] = problems;
+      const others = problems.length - 1;
+      const parts = [
+        h('strong', { text: `Integrity problem at seq ${first.seq}:` }),
+        ' ',
+        h('span', { className: 'pre', text: first.reason }),
+      ];
+      if (others > 0) parts.push(` · ${plural(others, 'more problem', 'more problems')}`);
+      return { kind: 'broken', parts, title, problems };
+    }
+
+    const through = a.verifiedThrough && typeof a.verifiedThrough === 'object' ? a.verifiedThrough : null;
+    const signedAt = through ? parseTime(through.signedAt) : null;
+    const throughSeq = through ? seqOf(through.seq) : null;
+    const signed = !!through && through.signed === true && a.signaturesChecked === true;
+    if (a.status === 'verified' && signed && signedAt && throughSeq !== null) {
+      const iso = signedAt.toISOString();
+      const parts = [
+        `Verified through seq ${throughSeq}, signed at `,
+        h('time', { datetime: iso, title: iso, text: checkpointFmt.format(signedAt) }),
+      ];
+      const newer = seqOf(a.unsignedEvents);
+      if (newer) parts.push(` · ${plural(newer, 'newer event', 'newer events')} not yet signed`);
+      return { kind: 'verified', parts, title };
+    }
+    if (head === 0) return { kind: 'unsigned', parts: ['No events yet · nothing to verify'], title };
+    // A checkpoint taken without a key, or signatures the server could not check, vouch for nothing.
+    const unchecked = through && through.signed === true && a.signaturesChecked !== true;
+    const why = unchecked ? 'signatures not checked' : 'not yet signed';
+    return { kind: 'unsigned', parts: [`Chain intact through seq ${head} · ${why}`], title };
+  }
+
+  /** The tooltip: what was checked, from where, and with which key. */
+  function integrityDetails(a, head) {
+    const lines = [];
+    const start = seqOf(a.startSeq);
+    const checked = seqOf(a.checkedEvents);
+    if (checked !== null) {
+      const range = start !== null && head ? ` (seq ${start} to ${head})` : '';
+      lines.push(`Checked ${plural(checked, 'event', 'events')}${range}.`);
+    }
+    const purge = a.lastPurgeCheckpoint;
+    if (start !== null && start > 1) {
+      lines.push(
+        purge && typeof purge === 'object'
+          ? `Seq 1 to ${start - 1} removed by retention (purge checkpoint).`
+          : `The log starts at seq ${start}.`,
+      );
+    }
+    const cps = a.checkpoints && typeof a.checkpoints === 'object' ? a.checkpoints : null;
+    if (cps) {
+      const stored = formatCount(Number(cps.stored) || 0);
+      const witnessed = formatCount(Number(cps.witnessed) || 0);
+      lines.push(`Checkpoints: ${stored} stored, ${witnessed} from witnesses.`);
+    }
+    const through = a.verifiedThrough;
+    if (a.signaturesChecked !== true) lines.push('Signatures not checked: no signing key is configured.');
+    else if (through && through.keyId) lines.push(`Signed with key ${str(through.keyId)}.`);
+    lines.push(`Checked at ${timeFmt.format(new Date())}.`);
+    return lines.join('\n');
+  }
+
   // ----------------------------------------------------------------- export
 
   function filterSummary(f) {
@@ -1003,6 +1196,8 @@
       const select = $('f-action');
       if (select) select.value = '';
       syncUrl();
+      // The badge spoke of the previous org: clear it now, check again once the log is in.
+      resetIntegrity();
       loadActions('');
       loadEvents(false);
     });
