@@ -3,6 +3,10 @@ function describe(err: unknown): string {
   return String(err);
 }
 
+/**
+ * The first failed write of an outage, with its cause. Later failures are counted, not logged
+ * (fail-open's retries at debug level), until a write succeeds: see `writeRecoveredMessage`.
+ */
 export const writeFailedMessage = (
   count: number,
   err: unknown,
@@ -13,8 +17,32 @@ export const writeFailedMessage = (
     ? `Could not store ${count} audit event(s); their requests fail with 503 (failurePolicy: fail-closed). ${describe(err)}`
     : `Could not store audit events; ${count} kept in the buffer, retrying in ${retryInMs} ms (failurePolicy: fail-open). ${describe(err)}`;
 
-export const bufferFullMessage = (max: number, queued: number) =>
-  `Audit log buffer is full (${queued} of ${max} events waiting for the database); the new event is REJECTED, not stored. Check the database.`;
+/** Logged once when a write succeeds after failed ones: what the outage cost. */
+export const writeRecoveredMessage = (
+  policy: string,
+  failedBatches: number,
+  refused: number,
+  seconds: number,
+) =>
+  `Audit events are stored again: recovered after ${failedBatches} failed batch(es), ${refused} event(s) refused` +
+  (policy === 'fail-closed'
+    ? ` (their requests failed with 503) in ${seconds} s (failurePolicy: fail-closed).`
+    : ` (buffer full) in ${seconds} s; the buffered events are written now (failurePolicy: fail-open).`);
+
+/** Logged at shutdown when no write succeeded since writes started failing: what that cost. */
+export const writeFailingAtShutdownMessage = (
+  failedBatches: number,
+  refused: number,
+  seconds: number,
+) =>
+  `Shut down with no audit event stored since writes started failing ${seconds} s ago: ${failedBatches} failed batch(es), ${refused} event(s) refused.`;
+
+/** A full buffer refused an event; during an outage only the first refusal is logged. */
+export const bufferFullMessage = (max: number, queued: number, duringOutage = false) =>
+  `Audit log buffer is full (${queued} of ${max} events waiting for the database); the new event is REJECTED, not stored. ` +
+  (duringOutage
+    ? 'Until writes succeed again, further refusals are counted, not logged. Check the database.'
+    : 'Check the database.');
 
 export const droppedOnShutdownMessage = (count: number, unknownIds: string[] = []) =>
   unknownIds.length === 0

@@ -176,6 +176,82 @@ describe('AuditWriter', () => {
       expect(r).toBeInstanceOf(AuditWriteError);
   });
 
+  describe('what it logs through an outage', () => {
+    let infos: jest.SpyInstance;
+    let debugs: jest.SpyInstance;
+    beforeEach(() => {
+      errors.mockClear();
+      infos = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+      debugs = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    });
+    afterEach(() => {
+      infos.mockRestore();
+      debugs.mockRestore();
+    });
+
+    it('fail-closed: logs the first failed batch with its cause, counts the rest, and one line when a batch succeeds', async () => {
+      const { store, w } = writer({ concurrency: 1 });
+      const failed: Promise<unknown>[] = [];
+      for (const ids of [['a'], ['b', 'c'], ['d']]) {
+        failed.push(...ids.map((id) => w.enqueue(event(id)).catch((e: Error) => e)));
+        await tick();
+        store.calls[store.calls.length - 1].reject(new Error(`connection lost ${ids[0]}`));
+        await Promise.all(failed);
+      }
+      expect(errors).toHaveBeenCalledTimes(1);
+      expect(errors).toHaveBeenCalledWith(
+        expect.stringMatching(/^Could not store 1 audit event\(s\);.* Error: connection lost a$/),
+      );
+      expect(infos).not.toHaveBeenCalled();
+
+      const ok = w.enqueue(event('e'));
+      await tick();
+      store.calls[3].resolve();
+      await ok;
+      expect(infos).toHaveBeenCalledTimes(1);
+      expect(infos).toHaveBeenCalledWith(
+        expect.stringMatching(/recovered after 3 failed batch\(es\), 4 event\(s\) refused/),
+      );
+
+      // Writes that keep succeeding log nothing more; the next outage is logged anew.
+      const more = w.enqueue(event('f'));
+      await tick();
+      store.calls[4].resolve();
+      await more;
+      expect(infos).toHaveBeenCalledTimes(1);
+      const again = w.enqueue(event('g')).catch((e: Error) => e);
+      await tick();
+      store.calls[5].reject(new Error('connection lost g'));
+      await again;
+      expect(errors).toHaveBeenCalledTimes(2);
+    });
+
+    it('fail-open: logs the first failed write as an error and each retry after it at debug level only', async () => {
+      const { store, w } = writer({ policy: 'fail-open', concurrency: 1 });
+      const told = w.enqueue(event('a')).catch((e: Error) => e);
+      await tick();
+      store.calls[0].reject(new Error('connection lost'));
+      await told;
+      // Each retry comes after its backoff (5, 10, 20, 20 ms).
+      const call = async (i: number) => {
+        while (store.calls.length <= i) await new Promise((r) => setTimeout(r, 5));
+        return store.calls[i];
+      };
+      for (let i = 1; i <= 3; i++) (await call(i)).reject(new Error('connection lost'));
+      const fifth = await call(4);
+      expect(errors).toHaveBeenCalledTimes(1);
+      expect(debugs).toHaveBeenCalledTimes(3);
+      expect(debugs).toHaveBeenCalledWith(expect.stringMatching(/kept in the buffer, retrying in/));
+
+      fifth.resolve();
+      await w.flush();
+      expect(infos).toHaveBeenCalledTimes(1);
+      expect(infos).toHaveBeenCalledWith(
+        expect.stringMatching(/recovered after 4 failed batch\(es\), 0 event\(s\) refused/),
+      );
+    });
+  });
+
   describe('one write per event id', () => {
     it('a second caller of an id waiting or in flight joins its write, and is told it was stored before', async () => {
       const { store, w } = writer({ concurrency: 1 });

@@ -7,6 +7,8 @@ import {
   bufferFullMessage,
   droppedOnShutdownMessage,
   writeFailedMessage,
+  writeFailingAtShutdownMessage,
+  writeRecoveredMessage,
 } from '../audit-log.messages';
 
 /** What happens to a request whose event cannot be stored. */
@@ -51,6 +53,16 @@ interface Pending {
   uncertain: boolean;
 }
 
+/** Writes failing since `since`, until one succeeds: counted, to be logged once at the end. */
+interface Outage {
+  since: number;
+  failedBatches: number;
+  /** Events refused meanwhile: failed under fail-closed, or turned away by a full buffer. */
+  refused: number;
+  /** The first refusal by a full buffer was logged. */
+  bufferFullLogged: boolean;
+}
+
 /**
  * Group commit. Events that arrive while batches are being written wait in a queue and go into a
  * later batch together (one transaction, multi-row INSERTs); each caller's promise settles when
@@ -63,6 +75,10 @@ interface Pending {
  *
  * Under `fail-open`, a failed batch goes back to the queue and is retried with exponential
  * backoff; its callers are told at once (`AuditWriteError` with `buffered`).
+ *
+ * An outage is logged twice, however many batches fail: the first failure with its cause, and
+ * the first write that succeeds after it, with how many batches failed and events were refused
+ * meanwhile (fail-open's retries are logged at debug level).
  *
  * An id is written once however many callers ask: enqueuing an id already waiting or in flight
  * joins that write (the joiner's event is `wasFoundStored`), so concurrent retries of one
@@ -81,6 +97,7 @@ export class AuditWriter {
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  private outage: Outage | null = null;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -107,7 +124,15 @@ export class AuditWriter {
       return Promise.reject(new AuditWriteError('The audit log writer is shut down'));
     if (this.pending >= this.options.maxBufferSize) {
       const message = bufferFullMessage(this.options.maxBufferSize, this.pending);
-      this.logger.error(message);
+      if (!this.outage) {
+        this.logger.error(message);
+      } else {
+        this.outage.refused += 1;
+        if (!this.outage.bufferFullLogged) {
+          this.outage.bufferFullLogged = true;
+          this.logger.error(bufferFullMessage(this.options.maxBufferSize, this.pending, true));
+        }
+      }
       return Promise.reject(new AuditWriteError(message));
     }
     let resolve!: (event: AuditEvent) => void;
@@ -169,6 +194,7 @@ export class AuditWriter {
         { mayBeStored },
       );
       this.failures = 0;
+      this.recovered();
       batch.forEach((p, i) => {
         this.inFlight.delete(p);
         this.byId.delete(p.event.id);
@@ -181,7 +207,9 @@ export class AuditWriter {
         p.uncertain ||= uncertain;
       }
       if (this.options.policy === 'fail-closed') {
-        this.logger.error(writeFailedMessage(batch.length, err, 'fail-closed'));
+        if (this.failed(batch.length)) {
+          this.logger.error(writeFailedMessage(batch.length, err, 'fail-closed'));
+        }
         const error = new AuditWriteError('The activity could not be recorded in the audit log', {
           cause: err,
         });
@@ -204,7 +232,9 @@ export class AuditWriter {
       this.options.retryMaxMs,
       this.options.retryBaseMs * 2 ** (this.failures - 1),
     );
-    this.logger.error(writeFailedMessage(this.pending, err, 'fail-open', delay));
+    const message = writeFailedMessage(this.pending, err, 'fail-open', delay);
+    if (this.failed(0)) this.logger.error(message);
+    else this.logger.debug(message);
     const error = bufferedError(err);
     for (const p of this.queue) settle(p, () => p.reject(error));
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -213,6 +243,29 @@ export class AuditWriter {
       this.kick();
     }, delay);
     this.retryTimer.unref();
+  }
+
+  /** Counts a failed batch; true when it is the first of an outage, to be logged. */
+  private failed(refused: number): boolean {
+    const first = !this.outage;
+    this.outage ??= { since: Date.now(), failedBatches: 0, refused: 0, bufferFullLogged: false };
+    this.outage.failedBatches += 1;
+    this.outage.refused += refused;
+    return first;
+  }
+
+  /** A batch was stored: the end of the outage under way, if any. */
+  private recovered(): void {
+    if (!this.outage) return;
+    const { failedBatches, refused } = this.outage;
+    this.logger.log(
+      writeRecoveredMessage(this.options.policy, failedBatches, refused, this.outageSeconds()),
+    );
+    this.outage = null;
+  }
+
+  private outageSeconds(): number {
+    return this.outage ? Math.max(1, Math.round((Date.now() - this.outage.since) / 1000)) : 0;
   }
 
   private notifyIdle(): void {
@@ -244,6 +297,11 @@ export class AuditWriter {
       if (this.queue.length > 0 && this.batches === 0) await new Promise((r) => setTimeout(r, 100));
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.outage) {
+      const { failedBatches, refused } = this.outage;
+      this.logger.warn(writeFailingAtShutdownMessage(failedBatches, refused, this.outageSeconds()));
+      this.outage = null;
+    }
     const left = [...this.inFlight, ...this.queue];
     if (left.length > 0) {
       // A batch still in flight, or one whose COMMIT went unanswered, may be stored after all.
