@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 
 /**
  * Gathers the small chunks a CSV writer makes (one per row) into chunks of about `size` bytes,
- * so the file underneath sees a few large writes instead of one per row.
+ * so the file underneath sees a few large writes instead of one per row. Hashes what it passes
+ * on, so the file's SHA-256 is known once it is written, without reading it back.
  */
 export class Chunked extends Transform {
+  private readonly hash = createHash('sha256');
   private parts: Buffer[] = [];
   private length = 0;
 
@@ -29,8 +32,15 @@ export class Chunked extends Transform {
     callback();
   }
 
+  /** SHA-256, hex, of every byte passed on so far: the whole output once the stream ended. */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+
   private release(): void {
-    this.push(Buffer.concat(this.parts, this.length));
+    const chunk = Buffer.concat(this.parts, this.length);
+    this.hash.update(chunk);
+    this.push(chunk);
     this.parts = [];
     this.length = 0;
   }

@@ -39,7 +39,12 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 async function writeToString(
   events: AuditEvent[] | AsyncIterable<AuditEvent>,
   maxRows?: number,
-): Promise<{ text: string; rowCount: number; truncated: boolean }> {
+): Promise<{
+  text: string;
+  rowCount: number;
+  truncated: boolean;
+  seqRange: { first: number; last: number } | null;
+}> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -222,6 +227,15 @@ describe('writeEventsCsv', () => {
     expect(none.truncated).toBe(true);
   });
 
+  it('reports the seq range of the rows written, not of the event read past the cap', async () => {
+    // Newest first, as the store streams them; seq 40 is read only to learn the cap was hit.
+    const events = [50, 47, 44, 40].map((seq) => makeEvent({ id: `evt-${seq}`, seq }));
+    expect((await writeToString(events, 3)).seqRange).toEqual({ first: 44, last: 50 });
+    expect((await writeToString(events)).seqRange).toEqual({ first: 40, last: 50 });
+    expect((await writeToString([])).seqRange).toBeNull();
+    expect((await writeToString(events, 0)).seqRange).toBeNull();
+  });
+
   it('closes the source once the cap is reached', async () => {
     let produced = 0;
     let closed = false;
@@ -247,7 +261,7 @@ describe('writeEventsCsv', () => {
     async function* many(): AsyncGenerator<AuditEvent> {
       for (let i = 0; i < 5000; i++) {
         produced += 1;
-        yield makeEvent({ id: `evt-${i}` });
+        yield makeEvent({ id: `evt-${i}`, seq: 5000 - i });
       }
     }
     let held: (() => void) | undefined;
@@ -271,7 +285,11 @@ describe('writeEventsCsv', () => {
     expect(produced).toBeLessThan(200);
     blocked = false;
     held?.();
-    await expect(done).resolves.toEqual({ rowCount: 5000, truncated: false });
+    await expect(done).resolves.toEqual({
+      rowCount: 5000,
+      truncated: false,
+      seqRange: { first: 1, last: 5000 },
+    });
     expect(produced).toBe(5000);
   });
 

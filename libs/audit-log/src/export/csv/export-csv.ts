@@ -41,6 +41,8 @@ export interface WriteEventsCsvResult {
   rowCount: number;
   /** True when the source held more events than `maxRows`. */
   truncated: boolean;
+  /** The lowest and highest `seq` among the rows written, or null when none was. */
+  seqRange: { first: number; last: number } | null;
 }
 
 // OWASP CSV injection: a spreadsheet reads a cell starting with one of these as a formula.
@@ -133,7 +135,7 @@ export async function writeEventsCsv(
   if (!(maxRows >= 0)) {
     throw new RangeError(`maxRows must be zero or more, got ${String(opts.maxRows)}`);
   }
-  const result: WriteEventsCsvResult = { rowCount: 0, truncated: false };
+  const result: WriteEventsCsvResult = { rowCount: 0, truncated: false, seqRange: null };
   const csv = format<string[], string[]>({
     headers: [...EXPORT_CSV_COLUMNS],
     alwaysWriteHeaders: true,
@@ -152,6 +154,10 @@ export async function writeEventsCsv(
       }
       const more = csv.write(eventToCsvRow(event, describe));
       result.rowCount += 1;
+      const range = result.seqRange;
+      if (!range) result.seqRange = { first: event.seq, last: event.seq };
+      else if (event.seq < range.first) range.first = event.seq;
+      else if (event.seq > range.last) range.last = event.seq;
       if (!more) await drained(csv);
     }
     csv.end();
