@@ -52,6 +52,35 @@ describe('export manifests', () => {
     expect(wrongKey.problems[0]).toContain('signed with key');
   });
 
+  it('never passes an unsigned manifest, and still checks the file against it', () => {
+    const unsigned = { ...body, keyId: '', signature: '' };
+    const problems = verifyExportFile(csv, unsigned, publicKey, keyId).problems;
+    expect(problems).toEqual([expect.stringContaining('the manifest is unsigned')]);
+    const cut = Buffer.from(csv.toString().split('\r\n').slice(0, 2).join('\r\n') + '\r\n');
+    expect(verifyExportFile(cut, unsigned, publicKey, keyId).problems).toHaveLength(3);
+  });
+
+  it('names a missing or malformed field instead of throwing', () => {
+    const manifest = signExportManifest(body, privateKey);
+    for (const [field, value] of [
+      ['sha256', 'not-hex'],
+      ['rowCount', -1],
+      ['seqRange', { first: 'a', last: 2 }],
+      ['chainHead', null],
+      ['signature', undefined],
+    ] as const) {
+      const broken = { ...manifest, [field]: value };
+      expect(verifyExportFile(csv, broken, publicKey, keyId).problems).toEqual([
+        `the manifest's ${field} is missing or malformed`,
+      ]);
+    }
+    for (const notManifest of [null, [], { ...manifest, v: 2 }, { ...manifest, type: 'x' }]) {
+      expect(verifyExportFile(csv, notManifest as never, publicKey, keyId).problems).toEqual([
+        'the manifest is not an AuditKit export manifest (v1)',
+      ]);
+    }
+  });
+
   it('counts RFC 4180 records, quoted line breaks included', () => {
     expect(countCsvRows(csv)).toBe(3);
     expect(countCsvRows(Buffer.from('a,b'))).toBe(1);

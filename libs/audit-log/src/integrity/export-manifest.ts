@@ -53,9 +53,46 @@ export interface ExportVerification {
   problems: string[];
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The first field of a would-be manifest that is missing or of the wrong kind, if any. */
+function malformedField(m: Record<string, unknown>): string | undefined {
+  const range = m.seqRange;
+  const head = m.chainHead;
+  const checks: [string, boolean][] = [
+    ['org', typeof m.org === 'string'],
+    ['exportId', typeof m.exportId === 'string'],
+    ['filters', isObject(m.filters)],
+    ['rowCount', isCount(m.rowCount)],
+    ['truncated', typeof m.truncated === 'boolean'],
+    [
+      'seqRange',
+      range === null || (isObject(range) && isCount(range.first) && isCount(range.last)),
+    ],
+    ['sha256', typeof m.sha256 === 'string' && SHA256_HEX.test(m.sha256)],
+    [
+      'chainHead',
+      isObject(head) && isCount(head.seq) && (head.hash === null || typeof head.hash === 'string'),
+    ],
+    ['createdAt', isCount(m.createdAt)],
+    ['keyId', typeof m.keyId === 'string'],
+    ['signature', typeof m.signature === 'string'],
+  ];
+  return checks.find(([, ok]) => !ok)?.[0];
+}
+
+/** A manifest written without a signing key: `keyId` and `signature` are empty. */
+export function isUnsignedExportManifest(manifest: SignedExportManifest): boolean {
+  return manifest.keyId === '' && manifest.signature === '';
+}
+
 /**
  * Checks a CSV file against its signed manifest with nothing but the public key: the signature,
- * the key id, the file's SHA-256 and its data row count.
+ * the key id, the file's SHA-256 and its data row count. An unsigned manifest (made without a
+ * signing key) never passes: anyone who controls the server could have written it.
  */
 export function verifyExportFile(
   file: Buffer,
@@ -64,29 +101,42 @@ export function verifyExportFile(
   publicKeyId: string,
 ): ExportVerification {
   const problems: string[] = [];
-  if (manifest?.type !== 'auditkit-export-manifest' || manifest.v !== 1) {
+  if (!isObject(manifest) || manifest.type !== 'auditkit-export-manifest' || manifest.v !== 1) {
     return { ok: false, problems: ['the manifest is not an AuditKit export manifest (v1)'] };
   }
-  if (manifest.keyId !== publicKeyId) {
-    problems.push(`the manifest was signed with key ${manifest.keyId}, not with ${publicKeyId}`);
+  const malformed = malformedField(manifest as unknown as Record<string, unknown>);
+  if (malformed) {
+    return {
+      ok: false,
+      problems: [`the manifest's ${malformed} is missing or malformed`],
+    };
   }
-  let signed = false;
-  try {
-    signed = verify(
-      null,
-      manifestSigningInput(manifest),
-      publicKey,
-      Buffer.from(String(manifest.signature), 'base64url'),
+  if (isUnsignedExportManifest(manifest)) {
+    problems.push(
+      'the manifest is unsigned (no signing key was configured when the export was made), so it proves nothing against someone who controls the server',
     );
-  } catch {
-    signed = false;
+  } else {
+    if (manifest.keyId !== publicKeyId) {
+      problems.push(`the manifest was signed with key ${manifest.keyId}, not with ${publicKeyId}`);
+    }
+    let signed = false;
+    try {
+      signed = verify(
+        null,
+        manifestSigningInput(manifest),
+        publicKey,
+        Buffer.from(manifest.signature, 'base64url'),
+      );
+    } catch {
+      signed = false;
+    }
+    if (!signed) problems.push('the manifest signature is not valid for this public key');
   }
-  if (!signed) problems.push('the manifest signature is not valid for this public key');
   const digest = hash('sha256', file, 'hex');
   if (digest !== manifest.sha256) {
     problems.push(`the file's SHA-256 is ${digest}, the manifest says ${manifest.sha256}`);
   }
-  const rows = countCsvRows(file) - 1;
+  const rows = Math.max(0, countCsvRows(file) - 1);
   if (rows !== manifest.rowCount) {
     problems.push(`the file has ${rows} data rows, the manifest says ${manifest.rowCount}`);
   }
