@@ -105,7 +105,7 @@ describe('exports in the embedded default: SQLite, no Redis, mails to the outbox
     expect(rows[0]).toEqual([...EXPORT_CSV_COLUMNS]);
     const actions = await actionNames(app, admin, 'acme');
     expect(rows.slice(1)).toEqual(events.map((e) => expectedRow(e, actions)));
-    expect(finishedFiles(storageDir)).toEqual([`${id}.csv`]);
+    expect(finishedFiles(storageDir).sort()).toEqual([`${id}.csv`, `${id}.manifest.json`]);
   });
 
   it('finishes, after a restart, an export the stopped process left half-written', async () => {

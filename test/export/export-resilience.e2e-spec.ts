@@ -162,13 +162,13 @@ describe('exports when workers die, Redis restarts and workers race', () => {
       rowCount: expected.length,
     });
     expect(await csvIds(worker, id)).toEqual(expected);
-    expect(finishedFiles(storageDir)).toEqual([`${id}.csv`]);
+    expect(finishedFiles(storageDir).sort()).toEqual([`${id}.csv`, `${id}.manifest.json`]);
 
-    // The dead worker's half file is left over until cleanup, then only the finished one remains.
-    expect(allFiles(storageDir)).toHaveLength(2);
+    // The dead worker's half file is left over until cleanup, then only the finished ones remain.
+    expect(allFiles(storageDir)).toHaveLength(3);
     const cleaned = await worker.get(AuditExportService).cleanup(new Date(Date.now() + 2 * HOUR));
     expect(cleaned.incompleteRemoved).toBe(1);
-    expect(allFiles(storageDir)).toEqual([`${id}.csv`]);
+    expect(allFiles(storageDir).sort()).toEqual([`${id}.csv`, `${id}.manifest.json`]);
   });
 
   it('sends the mail once when the worker dies between claiming and sending it', async () => {
@@ -227,7 +227,7 @@ describe('exports when workers die, Redis restarts and workers race', () => {
     expect(smtp.forExport(id)).toHaveLength(1);
     expect(await exportOf(worker, id)).toMatchObject({ status: 'ready', attempts: 2 });
     expect((await rowOf(worker, id)).error).toBeNull();
-    expect(allFiles(storageDir)).toEqual([`${id}.csv`]);
+    expect(allFiles(storageDir).sort()).toEqual([`${id}.csv`, `${id}.manifest.json`]);
     expect(await csvIds(worker, id)).toEqual(expected);
   });
 
@@ -306,7 +306,7 @@ describe('exports when workers die, Redis restarts and workers race', () => {
       );
       await drained(queue, redis.url);
       expect(smtp.forExport(id)).toHaveLength(1);
-      expect(finishedFiles(storageDir)).toEqual([`${id}.csv`]);
+      expect(finishedFiles(storageDir).sort()).toEqual([`${id}.csv`, `${id}.manifest.json`]);
       expect(await csvIds(worker, id)).toEqual(expected);
 
       // The queue works again after the restart.
@@ -357,7 +357,9 @@ describe('exports when workers die, Redis restarts and workers race', () => {
       expect(smtp.forExport(id)).toHaveLength(1);
       expect(await exportOf(a, id)).toMatchObject({ status: 'ready', attempts: 1 });
     }
-    expect(finishedFiles(storageDir).sort()).toEqual(ids.map((id) => `${id}.csv`).sort());
+    expect(finishedFiles(storageDir).sort()).toEqual(
+      ids.flatMap((id) => [`${id}.csv`, `${id}.manifest.json`]).sort(),
+    );
   });
 
   it('sends one mail and keeps one file when two workers run the same export at once', async () => {
@@ -402,7 +404,11 @@ describe('exports when workers die, Redis restarts and workers race', () => {
         attempts: 2,
         rowCount: expected.length,
       });
-      expect(allFiles(storageDir).filter((n) => n.includes(id))).toEqual([`${id}.csv`]);
+      expect(
+        allFiles(storageDir)
+          .filter((n) => n.includes(id))
+          .sort(),
+      ).toEqual([`${id}.csv`, `${id}.manifest.json`]);
       expect(await csvIds(a, id)).toEqual(expected);
       // Running it again once finished changes nothing.
       await b.get(AuditExportService).run(id);

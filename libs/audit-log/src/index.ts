@@ -92,6 +92,7 @@ export {
   EXPORT_READY_SUBJECT,
   EXPORT_FAILED_SUBJECT,
   DOWNLOAD_LINK_LABEL,
+  MANIFEST_LINK_LABEL,
 } from './export/mail/export-mail';
 
 // Integrity: the chain's format, signed checkpoints, witnesses, export manifests (docs/integrity.md).
@@ -115,7 +116,12 @@ export { canonicalize } from './integrity/canonical-json';
 export { eventHashV1, EVENT_HASH_FORMAT } from './integrity/event-hash';
 export type { HashableEvent, CommitmentSource } from './integrity/event-hash';
 export { storedEventHash } from './integrity/stored-event-hash';
-export { signExportManifest, verifyExportFile, countCsvRows } from './integrity/export-manifest';
+export {
+  signExportManifest,
+  verifyExportFile,
+  countCsvRows,
+  isUnsignedExportManifest,
+} from './integrity/export-manifest';
 export type {
   ExportManifestBody,
   SignedExportManifest,

@@ -19,7 +19,7 @@ import { AuditService } from '../recording/audit.service';
 import { InvalidRequesterClaimException } from './exceptions/invalid-requester-claim.exception';
 import { ExportProcessor } from './export-processor';
 import { ResolvedAuditExportOptions } from './export-options.interface';
-import { effectiveStatus, ExportRecord, ExportStatus } from './export-record';
+import { effectiveStatus, exportManifestKey, ExportRecord, ExportStatus } from './export-record';
 import { ExportRepository } from './export-repository';
 import {
   AUDIT_EXPORT_QUEUE,
@@ -71,7 +71,7 @@ export interface AuditExportRequest {
 export interface ExportCleanupResult {
   /** Exports newly marked `expired`. */
   expired: number;
-  /** Files of expired exports deleted. */
+  /** Files of expired exports deleted (each with its manifest). */
   filesDeleted: number;
   /** Temporary files of interrupted writes removed. */
   incompleteRemoved: number;
@@ -219,6 +219,9 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
           result.expired += 1;
         }
         if (record.storageKey) {
+          // The manifest first: the storage key stays set until both are gone, so a crash in
+          // between leaves a row the next run finds again.
+          await this.storage.delete(exportManifestKey(record.id));
           await this.storage.delete(record.storageKey);
           if (await this.repository.clearStorageKey(record.id)) result.filesDeleted += 1;
         }

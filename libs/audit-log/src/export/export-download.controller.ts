@@ -19,12 +19,13 @@ import { AuditService } from '../recording/audit.service';
 import { clientIp, userAgent } from '../recording/request-event';
 import { ExportLinkSigner } from './export-link-signer';
 import { ResolvedAuditExportOptions } from './export-options.interface';
-import { effectiveStatus } from './export-record';
+import { effectiveStatus, exportManifestKey } from './export-record';
 import { ExportRepository } from './export-repository';
 import {
   AUDIT_EXPORT_LINK_SIGNER,
   AUDIT_EXPORT_RESOLVED_OPTIONS,
   AUDIT_EXPORT_STORAGE,
+  MANIFEST_FILE,
 } from './export.internal-constants';
 import type { ExportStorage } from './storage/export-storage.interface';
 
@@ -33,6 +34,7 @@ const INVALID =
   'This download link is not valid. Use the whole link from the e-mail, or export the audit log again.';
 const GONE_FILE =
   'This export is no longer available. Export the audit log again to get a new file.';
+const BAD_FILE = `file must be "${MANIFEST_FILE}" (the export's manifest) or absent (its CSV file).`;
 
 /** `audit-log-<org>-<yyyy-mm-dd>.csv`, with anything unusual in the org id replaced. */
 export function exportFileName(orgId: string, madeAt: Date): string {
@@ -41,9 +43,11 @@ export function exportFileName(orgId: string, madeAt: Date): string {
 }
 
 /**
- * The e-mailed link: `GET {publicUrl}/admin/v1/exports/download?token=...`. The signed token is
- * the only credential; it names one export of one org and expires `linkTtlHours` after the file
- * was ready. Every download is recorded as `audit_log_downloaded` by the export's requester.
+ * The e-mailed links: `GET {publicUrl}/admin/v1/exports/download?token=...` serves the CSV file,
+ * and with `&file=manifest` its signed manifest (docs/integrity.md), under the same rules. The
+ * signed token is the only credential; it names one export of one org and expires
+ * `linkTtlHours` after the file was ready. Every download is recorded as `audit_log_downloaded`
+ * by the export's requester (with `file: "manifest"` in its metadata for the manifest).
  */
 @Controller('admin/v1/exports')
 @UseGuards(RateLimitGuard)
@@ -63,9 +67,12 @@ export class ExportDownloadController {
   @RateLimit('downloads')
   async download(
     @Query('token') token: unknown,
+    @Query('file') file: unknown,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    if (file !== undefined && file !== MANIFEST_FILE) throw apiError(400, BAD_FILE);
+    const manifest = file === MANIFEST_FILE;
     const now = this.options.clock.now();
     if (typeof token !== 'string' || !token) throw apiError(403, INVALID, 'invalid_link');
     const link = this.signer.verify(token, now);
@@ -82,11 +89,12 @@ export class ExportDownloadController {
     if (status !== 'ready' || record.expiresAt !== link.expiresAt.getTime() || !record.storageKey) {
       throw apiError(403, INVALID, 'invalid_link');
     }
-    const [file, size] = await Promise.all([
-      this.storage.createReadStream(record.storageKey),
-      this.storage.size(record.storageKey),
+    const key = manifest ? exportManifestKey(record.id) : record.storageKey;
+    const [content, size] = await Promise.all([
+      this.storage.createReadStream(key),
+      this.storage.size(key),
     ]);
-    if (!file) throw apiError(404, GONE_FILE);
+    if (!content) throw apiError(404, GONE_FILE);
     try {
       await this.audit.record({
         orgId: record.orgId,
@@ -98,25 +106,26 @@ export class ExportDownloadController {
           email: record.requesterEmail ?? undefined,
         },
         location: { ip: clientIp(req), userAgent: userAgent(req) },
-        metadata: { exportId: record.id },
+        metadata: manifest ? { exportId: record.id, file: MANIFEST_FILE } : { exportId: record.id },
       });
     } catch (err) {
-      file.destroy();
+      content.destroy();
       // A download that cannot be audited is refused, like any request under fail-closed.
       if (err instanceof AuditWriteError)
         throw apiError(503, 'The download could not be recorded; try again.');
       throw err;
     }
-    const name = exportFileName(record.orgId, new Date(record.readyAt ?? record.createdAt));
+    const csvName = exportFileName(record.orgId, new Date(record.readyAt ?? record.createdAt));
+    const name = manifest ? csvName.replace(/\.csv$/, '.manifest.json') : csvName;
     res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Type', manifest ? 'application/json' : 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
     if (size !== null) res.setHeader('Content-Length', String(size));
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     try {
-      await pipeline(file, res);
+      await pipeline(content, res);
     } catch (err) {
       // The response is already under way, so nothing can be answered any more. A client that
       // hangs up (a cancelled download, or one that stops reading at Content-Length) is normal;

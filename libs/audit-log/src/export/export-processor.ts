@@ -1,12 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { describeFilters } from '../admin/filters';
 import { ActionCatalog } from '../catalog/action-catalog';
 import type { AuditEvent } from '../event/audit-event.interface';
+import {
+  ExportManifestBody,
+  signExportManifest,
+  SignedExportManifest,
+} from '../integrity/export-manifest';
+import { IntegrityService } from '../integrity/integrity.service';
 import { EventQueryService } from '../query/event-query.service';
 import { Chunked } from './csv/chunked';
 import { writeEventsCsv, WriteEventsCsvResult } from './csv/export-csv';
 import { ExportLinkSigner } from './export-link-signer';
 import { ResolvedAuditExportOptions } from './export-options.interface';
-import { ExportRecord, exportStorageKey } from './export-record';
+import { exportManifestKey, ExportRecord, exportStorageKey } from './export-record';
 import { ExportRepository } from './export-repository';
 import { readAhead } from './read-ahead';
 import {
@@ -16,17 +24,24 @@ import {
   AUDIT_EXPORT_STORAGE,
   DOWNLOAD_PATH,
   EXPORT_PAGE_SIZE,
+  MANIFEST_FILE,
 } from './export.internal-constants';
 import {
   EXPORT_FAILED_REASON,
   exportAttemptFailedMessage,
   exportFailedMessage,
+  exportFileNotDeletedMessage,
 } from './export.messages';
 import { buildExportFailedMail, buildExportReadyMail } from './mail/export-mail';
 import { ExportMailer } from './mail/export-mailer';
 import type { ExportStorage } from './storage/export-storage.interface';
 
 const HOUR = 3600 * 1000;
+
+/** What one attempt wrote: the CSV's rows and the SHA-256 of its bytes. */
+interface WrittenFile extends WriteEventsCsvResult {
+  sha256: string;
+}
 
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -39,6 +54,8 @@ function describeError(err: unknown): string {
  *
  * - the file: each attempt writes the same bytes (the spec pins filters, cap and snapshot seq)
  *   and storage replaces the key atomically, so there is one complete file whatever the order;
+ * - the manifest: written after the file and before ready, by every attempt; they differ only
+ *   in `createdAt` and the signature, and each states the same bytes, so any one of them fits;
  * - ready: the first attempt to finish wins `running → ready`; the others change nothing;
  * - the mail: sent only by the worker whose `mailed_at IS NULL → -now` claim changed the row,
  *   confirmed with the send time afterwards. A claim never confirmed (the worker died between
@@ -58,6 +75,7 @@ export class ExportProcessor {
     @Inject(AUDIT_EXPORT_STORAGE) private readonly storage: ExportStorage,
     @Inject(AUDIT_EXPORT_MAILER) private readonly mailer: ExportMailer,
     @Inject(AUDIT_EXPORT_LINK_SIGNER) private readonly signer: ExportLinkSigner,
+    private readonly integrity: IntegrityService,
   ) {}
 
   /** Brings the export as far as it can go; rejects when the attempt should be retried. */
@@ -79,9 +97,10 @@ export class ExportProcessor {
 
   private async attempt(record: ExportRecord, attempt: number): Promise<void> {
     const key = exportStorageKey(record.id);
-    let result: WriteEventsCsvResult;
+    let result: WrittenFile;
     try {
       result = await this.writeFile(record, key);
+      await this.writeManifest(record, result);
     } catch (err) {
       if (attempt >= this.options.queue.attempts) return this.giveUp(record, err);
       this.logger.warn(exportAttemptFailedMessage(record.id, attempt, err));
@@ -101,13 +120,14 @@ export class ExportProcessor {
     if (!won && (current.status === 'expired' || current.status === 'failed')) {
       // This attempt finished after the export was given up or cleaned up: its rename must not
       // bring a file back.
+      await this.storage.delete(exportManifestKey(record.id));
       await this.storage.delete(key);
       if (current.status === 'expired') return;
     }
     return this.deliver(current);
   }
 
-  private async writeFile(record: ExportRecord, key: string): Promise<WriteEventsCsvResult> {
+  private async writeFile(record: ExportRecord, key: string): Promise<WrittenFile> {
     const { filters, maxRows, snapshotSeq } = record.spec;
     const pageSize = Math.min(EXPORT_PAGE_SIZE, maxRows + 1);
     // The next page is fetched while this one is written, so the database and the CSV overlap.
@@ -127,14 +147,51 @@ export class ExportProcessor {
     const [store, write] = await Promise.allSettled([stored, written]);
     if (write.status === 'rejected') throw write.reason;
     if (store.status === 'rejected') throw store.reason;
-    return write.value;
+    // The storage took every byte the CSV stream passed on, so this is the stored file's hash.
+    return { ...write.value, sha256: csv.sha256() };
+  }
+
+  /**
+   * Stores the export's manifest beside its file: what the file holds, its SHA-256 and the
+   * org's chain head at the export's snapshot, signed with the integrity key (docs/integrity.md,
+   * "Export manifests"). Without a key it is written unsigned, and never verifies.
+   */
+  private async writeManifest(record: ExportRecord, file: WrittenFile): Promise<void> {
+    const keys = this.integrity.keys;
+    const body: ExportManifestBody = {
+      v: 1,
+      type: 'auditkit-export-manifest',
+      org: record.orgId,
+      exportId: record.id,
+      filters: describeFilters(record.spec.filters),
+      rowCount: file.rowCount,
+      truncated: file.truncated,
+      seqRange: file.seqRange,
+      sha256: file.sha256,
+      chainHead: await this.repository.chainHead(record.orgId, record.spec.snapshotSeq),
+      createdAt: this.now(),
+      keyId: keys?.keyId ?? '',
+    };
+    const manifest: SignedExportManifest = keys
+      ? signExportManifest(body, keys.privateKey)
+      : { ...body, signature: '' };
+    const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+    await this.storage.write(exportManifestKey(record.id), Readable.from([bytes]));
   }
 
   private async giveUp(record: ExportRecord, err: unknown): Promise<void> {
     this.logger.error(exportFailedMessage(record.id, err));
     await this.repository.markFailed(record.id, describeError(err));
     const current = await this.repository.find(record.id);
-    if (current?.status === 'failed') return this.deliver(current);
+    if (current?.status !== 'failed') return;
+    // An attempt can fail after storing the file (its manifest could not be written); a failed
+    // export has no link, so nothing would ever serve or delete what it left.
+    for (const key of [exportManifestKey(record.id), exportStorageKey(record.id)]) {
+      await this.storage
+        .delete(key)
+        .catch((e: unknown) => this.logger.warn(exportFileNotDeletedMessage(record.id, key, e)));
+    }
+    return this.deliver(current);
   }
 
   /** Sends the export's one mail (ready or failed) unless it was sent or is being sent. */
@@ -204,6 +261,7 @@ export class ExportProcessor {
     const message = buildExportReadyMail({
       ...common,
       downloadUrl,
+      manifestUrl: `${downloadUrl}&file=${MANIFEST_FILE}`,
       expiresAt,
       rowCount: record.rowCount ?? 0,
       truncated: record.truncated,

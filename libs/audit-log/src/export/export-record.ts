@@ -53,3 +53,8 @@ export function effectiveStatus(record: ExportRecord, now: number): ExportStatus
 export function exportStorageKey(exportId: string): string {
   return `${exportId}.csv`;
 }
+
+/** The storage key of an export's signed manifest, kept beside its file. */
+export function exportManifestKey(exportId: string): string {
+  return `${exportId}.manifest.json`;
+}

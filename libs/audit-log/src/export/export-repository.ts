@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
-import { EXPORTS_TABLE } from '../store/store.constants';
+import { EVENTS_TABLE, EXPORTS_TABLE } from '../store/store.constants';
 import { ExportRecord, ExportSpec, ExportStatus } from './export-record';
 
 interface ExportRow {
@@ -205,6 +205,18 @@ export class ExportRepository {
       [before],
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * The org's chain at `seq`: that event's hash as stored in `auditkit_events`, or a null hash
+   * when the event is not there (purged since, or written without tamper evidence).
+   */
+  async chainHead(orgId: string, seq: number): Promise<{ seq: number; hash: string | null }> {
+    const rows: { hash: string | null }[] = await this.dataSource.query(
+      `SELECT hash FROM ${EVENTS_TABLE} WHERE org_id = ? AND seq = ?`,
+      [orgId, seq],
+    );
+    return { seq, hash: rows[0]?.hash ?? null };
   }
 
   /** Runs a conditional statement and says whether it changed a row. */

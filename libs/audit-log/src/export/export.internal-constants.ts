@@ -13,6 +13,8 @@ export const AUDIT_EXPORT_LINK_SIGNER = Symbol('AUDIT_EXPORT_LINK_SIGNER');
 export const EXPORT_CLEANUP_CRON = 'auditkit-export-cleanup';
 /** Path of the download route under the admin API base. */
 export const DOWNLOAD_PATH = 'admin/v1/exports/download';
+/** `file=` value of the download route that serves the export's manifest instead of its CSV. */
+export const MANIFEST_FILE = 'manifest';
 /** Temporary files older than this are left from a worker that died; cleanup removes them. */
 export const INCOMPLETE_FILE_MAX_AGE_MS = 60 * 60 * 1000;
 /** Rows fetched per query while streaming an export. */

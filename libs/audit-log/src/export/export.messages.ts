@@ -41,6 +41,10 @@ export const exportAttemptFailedMessage = (
 export const exportFailedMessage = (exportId: string, err: unknown): string =>
   `Export ${exportId} failed for good: ${describeError(err)}`;
 
+/** A file (the CSV or its manifest) of a failed export could not be deleted. */
+export const exportFileNotDeletedMessage = (exportId: string, key: string, err: unknown): string =>
+  `Export ${exportId} failed and its file ${key} could not be deleted: ${describeError(err)}`;
+
 /** The queue reported a problem (Redis unreachable, a job lost with a Redis restart...). */
 export const queueErrorMessage = (err: unknown): string => `Export queue: ${describeError(err)}`;
 

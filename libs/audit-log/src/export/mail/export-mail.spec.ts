@@ -4,6 +4,7 @@ import {
   escapeHtml,
   EXPORT_FAILED_SUBJECT,
   EXPORT_READY_SUBJECT,
+  MANIFEST_LINK_LABEL,
 } from './export-mail';
 
 const base = {
@@ -33,6 +34,26 @@ describe('buildExportReadyMail', () => {
     );
     expect(mail.html).toContain('2026-11-26 17:04 UTC');
     expect(mail.text).not.toContain('newest 10,000');
+  });
+
+  it('links the manifest in both parts, after the unchanged download link', () => {
+    const manifestUrl = `${base.downloadUrl}&file=manifest`;
+    const mail = buildExportReadyMail({ ...base, manifestUrl });
+    expect(MANIFEST_LINK_LABEL).toBe('Download manifest');
+    const text = String(mail.text);
+    expect(text).toContain(`Download audit log: ${base.downloadUrl}\n`);
+    expect(text).toContain(`Download manifest: ${manifestUrl}\n`);
+    expect(text.indexOf('Download manifest')).toBeGreaterThan(text.indexOf('Download audit log'));
+    expect(mail.html).toContain(
+      '<a href="https://audit.example.test/admin/v1/exports/download?token=abc.def&amp;x=1">Download audit log</a>',
+    );
+    expect(mail.html).toContain(
+      '<a href="https://audit.example.test/admin/v1/exports/download?token=abc.def&amp;x=1&amp;file=manifest">Download manifest</a>',
+    );
+    expect(buildExportReadyMail(base).text).not.toContain('manifest');
+    expect(() => buildExportReadyMail({ ...base, manifestUrl: 'javascript:alert(1)' })).toThrow(
+      TypeError,
+    );
   });
 
   it('says when only the newest rows were included', () => {

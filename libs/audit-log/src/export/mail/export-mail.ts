@@ -12,6 +12,9 @@ export const EXPORT_FAILED_SUBJECT = 'Your audit log export failed';
 /** Label of the download link in both parts of the ready mail. */
 export const DOWNLOAD_LINK_LABEL = 'Download audit log';
 
+/** Label of the export manifest's link in both parts of the ready mail. */
+export const MANIFEST_LINK_LABEL = 'Download manifest';
+
 /** Who an export mail goes to and comes from. */
 export interface ExportMailRecipient {
   /** The requesting admin's e-mail address: exactly one (see `isValidEmailClaim`). */
@@ -30,6 +33,11 @@ export interface ExportMailRecipient {
 export interface ExportReadyMailOptions extends ExportMailRecipient {
   /** The signed download link; an absolute http(s) URL. */
   downloadUrl: string;
+  /**
+   * The link to the export's manifest (what the file holds, its SHA-256, signed); an absolute
+   * http(s) URL. @default none: the mail has no manifest link
+   */
+  manifestUrl?: string;
   /** When the link stops working. */
   expiresAt: Date;
   /** Data rows in the file. */
@@ -121,12 +129,14 @@ const AUTOMATED_HEADERS = { 'Auto-Submitted': 'auto-generated' };
 
 /**
  * The mail telling an admin that an export is ready: subject {@link EXPORT_READY_SUBJECT}, an
- * HTML and a text part with a {@link DOWNLOAD_LINK_LABEL} link, when it expires and, when the
+ * HTML and a text part with a {@link DOWNLOAD_LINK_LABEL} link (and a {@link MANIFEST_LINK_LABEL}
+ * link when `manifestUrl` is given), when it expires and, when the
  * file was cut at the cap, that only the newest rows are in it. Names are HTML-escaped.
  * @throws TypeError when `downloadUrl` is not an absolute http(s) URL, or `to` not one address
  */
 export function buildExportReadyMail(options: ExportReadyMailOptions): Mail.Options {
   assertHttpUrl(options.downloadUrl);
+  if (options.manifestUrl !== undefined) assertHttpUrl(options.manifestUrl);
   const org = options.orgName?.trim() || options.orgId;
   const expires = formatUtc(options.expiresAt);
   const rows = formatCount(options.rowCount, 'event', 'events');
@@ -137,12 +147,17 @@ export function buildExportReadyMail(options: ExportReadyMailOptions): Mail.Opti
       ? 'No events matched your filters, so the file holds only the header row.'
       : `It holds ${rows}, newest first.`;
   const truncatedNote = `More events matched your filters than an export holds: only the newest ${cap} were included. Narrow the filters (for example the date range) and export again to get the rest.`;
+  const manifestNote =
+    "The manifest states what the file holds (its row count and SHA-256), so that the file can be checked offline later (AuditKit's verify-export command).";
   const expiryNote = `The link works until ${expires} and needs no sign-in, so do not forward this e-mail. After that, export the log again.`;
 
   const text = [
     greeting(options.recipientName),
     `The audit log export you requested for ${org} is ready. ${summary}`,
     `${DOWNLOAD_LINK_LABEL}: ${options.downloadUrl}`,
+    ...(options.manifestUrl
+      ? [`${MANIFEST_LINK_LABEL}: ${options.manifestUrl}\n${manifestNote}`]
+      : []),
     ...(options.truncated ? [truncatedNote] : []),
     expiryNote,
     '- AuditKit',
@@ -152,6 +167,11 @@ export function buildExportReadyMail(options: ExportReadyMailOptions): Mail.Opti
     escapeHtml(greeting(options.recipientName)),
     `The audit log export you requested for <strong>${escapeHtml(org)}</strong> is ready. ${escapeHtml(summary)}`,
     `<a href="${escapeHtml(options.downloadUrl)}">${DOWNLOAD_LINK_LABEL}</a>`,
+    ...(options.manifestUrl
+      ? [
+          `<a href="${escapeHtml(options.manifestUrl)}">${MANIFEST_LINK_LABEL}</a><br>${escapeHtml(manifestNote)}`,
+        ]
+      : []),
     ...(options.truncated ? [escapeHtml(truncatedNote)] : []),
     escapeHtml(expiryNote),
     '&mdash; AuditKit',
