@@ -27,6 +27,7 @@ Commands:
                                             run the retention purge once (a --now later than
                                             the clock needs --allow-future, except --dry-run)
   verify --org <id>                         check the org's event chain
+  verify-export FILE.csv MANIFEST.json --public-key KEY   check a downloaded export offline
   sessions --sub <id> [--org <id>] [--revoke]
                                             count (or end) a user's admin UI sessions
 
@@ -63,6 +64,9 @@ function positive(value: string | undefined, flag: string, max: number): number 
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Offline: no database, no configuration, nothing written; so before loadConfig().
+  if (command === 'verify-export')
+    return (await import('./cli/verify-export.command')).verifyExport(rest);
   const config = loadConfig();
   const parse = (options: ParseArgsConfig['options']) => {
     try {
