@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { parseArgs, ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import {
@@ -13,6 +13,7 @@ import {
   signAuditToken,
   verifyEventChain,
 } from '@auditkit/nestjs';
+import { need, org, parseOptions, positive, ttlSeconds, UsageError } from './cli/args';
 import { ConfigError, loadConfig } from './config';
 import { demoEvents } from './seed-events';
 
@@ -33,49 +34,13 @@ Commands:
 
 Configured by the environment: DATABASE_URL, AUDITKIT_JWT_SECRET, AUDITKIT_RETENTION_DAYS (see README).`;
 
-class UsageError extends Error {}
-
-const ORG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-function need(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
-  return value;
-}
-
-function org(value: string | undefined): string {
-  const id = need(value, '--org');
-  if (!ORG.test(id))
-    throw new UsageError('--org may hold only letters, digits, ".", "_" and "-" (at most 64)');
-  return id;
-}
-
-function ttlSeconds(value: string): number {
-  const m = /^(\d+)([smhd])$/.exec(value);
-  if (!m || Number(m[1]) === 0) throw new UsageError('--ttl must look like 30m, 1h or 7d');
-  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
-}
-
-function positive(value: string | undefined, flag: string, max: number): number {
-  const raw = need(value, flag);
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
-    throw new UsageError(`${flag} must be a whole number from 1 to ${max}`);
-  return Number(raw);
-}
-
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Offline: no database, no configuration, nothing written; so before loadConfig().
   if (command === 'verify-export')
     return (await import('./cli/verify-export.command')).verifyExport(rest);
   const config = loadConfig();
-  const parse = (options: ParseArgsConfig['options']) => {
-    try {
-      return parseArgs({ args: rest, options, strict: true, allowPositionals: false })
-        .values as Record<string, string | boolean | undefined>;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  };
+  const parse = (options: ParseArgsConfig['options']) => parseOptions(rest, options).values;
   switch (command) {
     case 'migrate': {
       parse({});
