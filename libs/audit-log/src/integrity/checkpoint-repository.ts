@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { SignedCheckpoint } from './checkpoint';
+import { dialectOf } from '../store/dialect';
 import { ORG_STATE_TABLE } from '../store/store.constants';
 import { CHECKPOINTS_TABLE } from './integrity.constants';
 
@@ -11,9 +12,14 @@ interface CheckpointRow {
 export class CheckpointRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * Stores a checkpoint. The same head signed twice in the same millisecond (two instances, or a
+   * retry) is one checkpoint: the second is dropped, not an error.
+   */
   async insert(cp: SignedCheckpoint): Promise<void> {
+    const ignore = dialectOf(this.dataSource) === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     await this.dataSource.query(
-      `INSERT INTO ${CHECKPOINTS_TABLE} (org_id, seq, kind, signed_at, purge_through, body) VALUES (?, ?, ?, ?, ?, ?)`,
+      `${ignore} INTO ${CHECKPOINTS_TABLE} (org_id, seq, kind, signed_at, purge_through, body) VALUES (?, ?, ?, ?, ?, ?)`,
       [cp.org, cp.seq, cp.kind, cp.time, cp.purge?.throughSeq ?? null, JSON.stringify(cp)],
     );
   }

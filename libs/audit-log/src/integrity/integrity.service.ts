@@ -33,6 +33,7 @@ export class IntegrityService implements OnApplicationBootstrap {
   // Each org's newest checkpoint seq as this process knows it, to count events towards the next.
   private readonly signedSeq = new Map<string, number>();
   private readonly verifying = new Map<string, Promise<ChainReport>>();
+  private readonly signing = new Map<string, Promise<SignedCheckpoint>>();
   private running = false;
 
   constructor(
@@ -71,10 +72,7 @@ export class IntegrityService implements OnApplicationBootstrap {
     try {
       const before = this.now() - this.options.checkpointEveryMinutes * 60_000;
       for (const due of await this.checkpoints.due(this.options.checkpointEveryEvents, before)) {
-        await this.checkpoint(
-          due.orgId,
-          due.checkpointSeq === null ? 'upgrade' : 'scheduled',
-        ).catch((err: Error) =>
+        await this.checkpoint(due.orgId, 'scheduled').catch((err: Error) =>
           this.logger.error(`Checkpoint of ${due.orgId} failed: ${err.message}`),
         );
       }
@@ -111,13 +109,26 @@ export class IntegrityService implements OnApplicationBootstrap {
    * (CheckpointRefusedError) an org with no events, or whose state row and last event disagree:
    * a checkpoint must never vouch for a head that does not verify.
    */
-  async checkpoint(orgId: string, kind: CheckpointKind = 'manual'): Promise<SignedCheckpoint> {
+  checkpoint(orgId: string, kind: CheckpointKind = 'manual'): Promise<SignedCheckpoint> {
+    // One at a time per org in this process, in turn: a later call signs the head as it is then.
+    const before = this.signing.get(orgId) ?? Promise.resolve(undefined);
+    const run = before.catch(() => undefined).then(() => this.takeCheckpoint(orgId, kind));
+    this.signing.set(orgId, run);
+    const done = () => {
+      if (this.signing.get(orgId) === run) this.signing.delete(orgId);
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  private async takeCheckpoint(orgId: string, kind: CheckpointKind): Promise<SignedCheckpoint> {
     const [row]: {
       last_seq: string | number;
       last_hash: string | null;
       event_hash: string | null;
+      hash_v: string | number | null;
     }[] = await this.dataSource.query(
-      `SELECT s.last_seq, s.last_hash, e.hash AS event_hash FROM ${ORG_STATE_TABLE} s LEFT JOIN ${EVENTS_TABLE} e ON e.org_id = s.org_id AND e.seq = s.last_seq WHERE s.org_id = ?`,
+      `SELECT s.last_seq, s.last_hash, e.hash AS event_hash, e.hash_v FROM ${ORG_STATE_TABLE} s LEFT JOIN ${EVENTS_TABLE} e ON e.org_id = s.org_id AND e.seq = s.last_seq WHERE s.org_id = ?`,
       [orgId],
     );
     const seq = row ? Number(row.last_seq) : 0;
@@ -127,8 +138,11 @@ export class IntegrityService implements OnApplicationBootstrap {
         `the state of ${orgId} does not match its event at seq ${seq}; not signing (run verify)`,
       );
     }
+    const first = !(await this.checkpoints.latest(orgId));
+    // The first checkpoint over events written before format 1 is the upgrade's seal.
+    if (first && kind === 'scheduled' && row.hash_v === null) kind = 'upgrade';
     let purge = await this.checkpoints.latestPurge(orgId);
-    if (!purge) purge = await this.sealLegacyPurge(orgId);
+    if (!purge && first) purge = await this.sealLegacyPurge(orgId);
     if (purge && !purge.signature && this.keys) {
       // A purge made before a key was configured is signed once, at the upgrade; without it the
       // removed prefix would read as deleted history.
@@ -154,7 +168,6 @@ export class IntegrityService implements OnApplicationBootstrap {
    * from the head reads as one. The hash before it is gone, so the statement names none.
    */
   private async sealLegacyPurge(orgId: string): Promise<SignedCheckpoint | undefined> {
-    if (await this.checkpoints.latest(orgId)) return undefined;
     const [first]: { seq: string | number }[] = await this.dataSource.query(
       `SELECT seq FROM ${EVENTS_TABLE} WHERE org_id = ? ORDER BY seq LIMIT 1`,
       [orgId],

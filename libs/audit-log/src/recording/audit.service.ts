@@ -7,6 +7,7 @@ import { ulid } from '../common/ulid';
 import { AuditEvent, AuditEventInput } from '../event/audit-event.interface';
 import { normalizeEvent } from '../event/event-normalizer';
 import { DEFAULT_REDACT_KEYS, secretKeyMatcher } from '../event/redact';
+import { IntegrityService } from '../integrity/integrity.service';
 import { PreparedEvent } from '../store/event-row';
 import { EventStore } from '../store/event-store';
 import { AuditWriter, EnqueueOptions } from './audit-writer';
@@ -35,6 +36,7 @@ export class AuditService implements BeforeApplicationShutdown {
     readonly catalog: ActionCatalog,
     private readonly store: EventStore,
     private readonly writer: AuditWriter,
+    private readonly integrity: IntegrityService,
   ) {
     this.isSecret = secretKeyMatcher([...DEFAULT_REDACT_KEYS, ...options.redactKeys]);
   }
@@ -71,7 +73,11 @@ export class AuditService implements BeforeApplicationShutdown {
     options: RecordOptions & EnqueueOptions = {},
   ): Promise<AuditEvent> {
     if (options.manager) return this.store.writeWith(options.manager, [event]).then((r) => r[0]);
-    return this.writer.enqueue(event, { mayBeStored: options.mayBeStored });
+    return this.writer.enqueue(event, { mayBeStored: options.mayBeStored }).then((stored) => {
+      // Counts towards the org's next checkpoint (every N events), taken off this path.
+      this.integrity.noteCommitted([stored]);
+      return stored;
+    });
   }
 
   /** Validates an event without storing it; throws `AuditValidationError`. */
