@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../support/databases';
@@ -44,6 +44,56 @@ describe('starting the admin app', () => {
     const r = start(env);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(line);
+  });
+
+  it.each([
+    [
+      { NODE_ENV: 'production', AUDITKIT_JWT_SECRET: 'x'.repeat(32) },
+      'auditkit: AUDITKIT_SIGNING_KEY_FILE is required when NODE_ENV=production',
+    ],
+    [
+      { AUDITKIT_SIGNING_KEY_FILE: '/nonexistent/key.pem' },
+      'auditkit: AUDITKIT_SIGNING_KEY_FILE: cannot read /nonexistent/key.pem (ENOENT)',
+    ],
+    [
+      { AUDITKIT_CHECKPOINT_EVERY_EVENTS: '0' },
+      'auditkit: AUDITKIT_CHECKPOINT_EVERY_EVENTS must be a whole number from 1 to 10000000 (got "0")',
+    ],
+    [
+      { AUDITKIT_WITNESS_URL: 'https://witness.test/cp' },
+      'auditkit: AUDITKIT_WITNESS_SECRET is required with AUDITKIT_WITNESS_URL',
+    ],
+    [
+      { AUDITKIT_WITNESS_URL: 'http://witness.test/cp', AUDITKIT_WITNESS_SECRET: 's' },
+      'auditkit: AUDITKIT_WITNESS_URL: a webhook witness needs an https URL (http only on a loopback address)',
+    ],
+  ])('refuses integrity settings %j with one line naming the variable', (env, line) => {
+    const r = start(env);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(line);
+  });
+
+  it('refuses a signing key file that holds no Ed25519 private key', () => {
+    const bad = join(dataDir, 'not-a-key.pem');
+    writeFileSync(bad, 'hello\n');
+    const r = start({ AUDITKIT_SIGNING_KEY_FILE: bad });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^auditkit: AUDITKIT_SIGNING_KEY_FILE: the signing key is not a private key in PEM/,
+    );
+  });
+
+  it('makes a development signing key once, readable by its owner only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditkit-key-'));
+    try {
+      start({ AUDITKIT_DATA_DIR: dir, PORT: 'abc' });
+      expect(existsSync(join(dir, 'signing-key.pem'))).toBe(false);
+      // Configuration is checked in order; a good one gets as far as making the key.
+      start({ AUDITKIT_DATA_DIR: dir, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/x' });
+      expect(statSync(join(dir, 'signing-key.pem')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start half-working when the database does not answer', () => {

@@ -8,6 +8,7 @@ import {
   AuditRetentionModule,
 } from '@auditkit/nestjs';
 import { AdminConfig } from './config';
+import { integrityOptions } from './integrity-config';
 
 /** The bundled admin app: the library wired from configuration, nothing more. */
 @Module({})
@@ -16,9 +17,13 @@ export class AdminAppModule {
     return {
       module: AdminAppModule,
       imports: [
-        // The one scheduler of the app: retention and export cleanup declare their jobs with @Cron.
+        // The one scheduler of the app: checkpoints, retention and export cleanup declare @Cron jobs.
         ScheduleModule.forRoot(),
-        AuditLogModule.forRoot({ isGlobal: true, databaseUrl: config.databaseUrl }),
+        AuditLogModule.forRoot({
+          isGlobal: true,
+          databaseUrl: config.databaseUrl,
+          integrity: integrityOptions(config.integrity, config.scheduler),
+        }),
         AuditAdminModule.forRoot({
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,

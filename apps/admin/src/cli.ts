@@ -11,9 +11,14 @@ import {
   RetentionService,
   runAuditLogMigrations,
   signAuditToken,
-  verifyEventChain,
 } from '@auditkit/nestjs';
 import { need, org, parseOptions, positive, ttlSeconds, UsageError } from './cli/args';
+import {
+  checkpointCommand,
+  cliAuditLogOptions,
+  keysCommand,
+  verifyCommand,
+} from './cli/integrity.commands';
 import { ConfigError, loadConfig } from './config';
 import { demoEvents } from './seed-events';
 
@@ -27,12 +32,18 @@ Commands:
   purge [--dry-run] [--now <ISO time> [--allow-future]]
                                             run the retention purge once (a --now later than
                                             the clock needs --allow-future, except --dry-run)
-  verify --org <id>                         check the org's event chain
+  verify --org <id> [--checkpoints DIR] [--json]
+                                            check the org's chain against its signed
+                                            checkpoints (and a witness directory); exit 0
+                                            only when intact
+  checkpoint --org <id>                     sign the org's chain head now
+  keys [--pem]                              print the checkpoint public keys
   verify-export FILE.csv MANIFEST.json --public-key KEY   check a downloaded export offline
   sessions --sub <id> [--org <id>] [--revoke]
                                             count (or end) a user's admin UI sessions
 
-Configured by the environment: DATABASE_URL, AUDITKIT_JWT_SECRET, AUDITKIT_RETENTION_DAYS (see README).`;
+Configured by the environment: DATABASE_URL, AUDITKIT_JWT_SECRET, AUDITKIT_RETENTION_DAYS,
+AUDITKIT_SIGNING_KEY_FILE, AUDITKIT_WITNESS_DIR (see README and docs/).`;
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -95,7 +106,7 @@ async function run(argv: string[]): Promise<number> {
       const count = positive(v.events as string, '--events', 10_000_000);
       const days = v.days === undefined ? 200 : positive(v.days as string, '--days', 36500);
       const context = await NestFactory.createApplicationContext(
-        AuditLogModule.forRoot({ databaseUrl: config.databaseUrl, globalInterceptor: false }),
+        AuditLogModule.forRoot(cliAuditLogOptions(config)),
         { logger: ['error', 'warn'] },
       );
       try {
@@ -144,11 +155,7 @@ async function run(argv: string[]): Promise<number> {
         {
           module: class PurgeModule {},
           imports: [
-            AuditLogModule.forRoot({
-              isGlobal: true,
-              databaseUrl: config.databaseUrl,
-              globalInterceptor: false,
-            }),
+            AuditLogModule.forRoot({ ...cliAuditLogOptions(config), isGlobal: true }),
             AuditRetentionModule.forRoot({ retentionDays: config.retentionDays, schedule: false }),
           ],
         },
@@ -167,24 +174,12 @@ async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    case 'verify': {
-      const v = parse({ org: { type: 'string' } });
-      const orgId = org(v.org as string);
-      const ds = await new DataSource(auditDataSourceOptions(config.databaseUrl)).initialize();
-      try {
-        const result = await verifyEventChain(ds, orgId);
-        if (result.ok) {
-          console.log(
-            `${orgId}: intact, ${result.checked} events${result.firstSeq && result.firstSeq > 1 ? ` (from seq ${result.firstSeq}; older ones purged by retention)` : ''}`,
-          );
-          return 0;
-        }
-        console.error(`${orgId}: BROKEN at seq ${result.firstBadSeq}: ${result.reason}`);
-        return 3;
-      } finally {
-        await ds.destroy();
-      }
-    }
+    case 'verify':
+      return verifyCommand(config, rest);
+    case 'checkpoint':
+      return checkpointCommand(config, rest);
+    case 'keys':
+      return keysCommand(config, rest);
     case 'sessions': {
       const v = parse({
         sub: { type: 'string' },

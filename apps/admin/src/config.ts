@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ConfigError, flag, int, url } from './env';
+import { IntegrityConfig, loadIntegrityConfig } from './integrity-config';
+
+export { ConfigError };
 
 /** The admin app's configuration: API.md section 2, read from the environment in one place. */
 export interface AdminConfig {
@@ -24,6 +28,8 @@ export interface AdminConfig {
     ingest?: RateLimitSetting;
     reads?: RateLimitSetting;
   };
+  /** Checkpoint signing key, witnesses and schedule. */
+  integrity: IntegrityConfig;
   /** Serve HTTP in this process. */
   http: boolean;
   /** Process export jobs in this process. */
@@ -35,9 +41,6 @@ export interface AdminConfig {
   /** Configuration that works but should be looked at; logged at start. */
   warnings: string[];
 }
-
-/** A configuration error: one line naming the variable. */
-export class ConfigError extends Error {}
 
 /** `limit` requests per `windowMs`, or `false` for no limit. */
 export type RateLimitSetting = { limit: number; windowMs: number } | false;
@@ -58,38 +61,6 @@ function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimitSetting | und
     );
   }
   return { limit, windowMs };
-}
-
-function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
-  return Number(raw);
-}
-
-function flag(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
-}
-
-function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL`);
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}`);
-  }
-  return raw;
 }
 
 /**
@@ -140,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
       ingest: rateLimit(env, 'AUDITKIT_INGEST_RATE_LIMIT'),
       reads: rateLimit(env, 'AUDITKIT_READ_RATE_LIMIT'),
     },
+    integrity: loadIntegrityConfig(env, dataDir, production),
     http: flag(env, 'AUDITKIT_HTTP', true),
     worker: flag(env, 'AUDITKIT_WORKER', true),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),

@@ -54,7 +54,12 @@ function integrityResource(report: ChainReport, latest: SignedCheckpoint | null)
     id: report.orgId,
     type: 'integrity',
     attributes: {
-      status: !report.ok ? 'broken' : report.verifiedThrough ? 'verified' : 'unsigned',
+      // Verified means vouched for by a signature that was checked, nothing less.
+      status: !report.ok
+        ? 'broken'
+        : report.verifiedThrough?.signature && report.signaturesChecked
+          ? 'verified'
+          : 'unsigned',
       ok: report.ok,
       checkedEvents: report.checked,
       headSeq: report.headSeq,
