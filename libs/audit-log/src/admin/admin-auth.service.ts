@@ -2,27 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditPrincipal } from '../auth/audit-principal.interface';
 import { InvalidTokenError, JwtVerifier } from '../auth/jwt';
-import { AuditClock, systemClock } from '../common/clock';
-import { AuditAdminModuleOptions } from './audit-admin-options.interface';
-import { AUDIT_ADMIN_MODULE_OPTIONS } from './audit-admin.module-definition';
+import { AuditClock } from '../common/clock';
+import {
+  AUDIT_ADMIN_RESOLVED_OPTIONS,
+  ResolvedAuditAdminOptions,
+} from './audit-admin.module-definition';
 import { apiError, ApiException } from './api-error';
 import {
   AdminSessionService,
   isCsrfTokenOf,
   OpenedAdminSession,
 } from './sessions/admin-session.service';
-import {
-  csrfFailedMessage,
-  invalidSessionTtlMessage,
-  sessionEndedMessage,
-} from './sessions/session.messages';
+import { csrfFailedMessage, sessionEndedMessage } from './sessions/session.messages';
 
 export const SESSION_COOKIE = 'auditkit_session';
 export const CSRF_COOKIE = 'auditkit_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
-/** Default of `sessionTtlHours`. */
-export const DEFAULT_SESSION_TTL_HOURS = 12;
+export { DEFAULT_SESSION_TTL_HOURS } from './audit-admin.module-definition';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const HOUR = 3600_000;
@@ -51,21 +48,12 @@ export class AdminAuthService {
   private readonly sessionTtlMs: number;
 
   constructor(
-    @Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions,
+    @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
     private readonly sessions: AdminSessionService,
   ) {
-    if (!options.jwt && !options.resolvePrincipal) {
-      throw new Error(
-        'AuditAdminModule: give options.jwt (standalone) or options.resolvePrincipal (host mode)',
-      );
-    }
     if (options.jwt) this.verifier = new JwtVerifier(options.jwt);
-    const hours = options.sessionTtlHours ?? DEFAULT_SESSION_TTL_HOURS;
-    if (typeof hours !== 'number' || !(hours > 0) || hours > 24 * 365) {
-      throw new Error(invalidSessionTtlMessage(hours));
-    }
-    this.sessionTtlMs = Math.round(hours * HOUR);
-    this.clock = options.clock ?? systemClock;
+    this.sessionTtlMs = Math.round(options.sessionTtlHours * HOUR);
+    this.clock = options.clock;
   }
 
   get hostMode(): boolean {

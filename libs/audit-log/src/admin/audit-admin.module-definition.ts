@@ -1,5 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { AuditClock, systemClock } from '../common/clock';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
+import { invalidSessionTtlMessage } from './sessions/session.messages';
 
 export const {
   ConfigurableModuleClass: AuditAdminConfigurableModule,
@@ -7,3 +9,48 @@ export const {
 } = new ConfigurableModuleBuilder<AuditAdminModuleOptions>({ moduleName: 'AuditAdmin' })
   .setClassMethodName('forRoot')
   .build();
+
+/** The admin options with defaults filled in, as the admin plugin's providers see them. */
+export interface ResolvedAuditAdminOptions extends AuditAdminModuleOptions {
+  ui: boolean;
+  maxBodyBytes: number;
+  sessionTtlHours: number;
+  clock: AuditClock;
+}
+
+/** Options with defaults merged and checked. */
+export const AUDIT_ADMIN_RESOLVED_OPTIONS = Symbol('AUDIT_ADMIN_RESOLVED_OPTIONS');
+
+/** Default of `sessionTtlHours`. */
+export const DEFAULT_SESSION_TTL_HOURS = 12;
+
+/**
+ * The one place the admin plugin's options are defaulted and range-checked (`rateLimit` has its
+ * own, `resolveAdminRateLimits`): a bad value stops the start with a message naming the option,
+ * rather than failing later on some request.
+ */
+export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAuditAdminOptions {
+  const fail = (message: string) => new Error(`AuditAdminModule: ${message}`);
+  if (!o.jwt && !o.resolvePrincipal) {
+    throw fail('give options.jwt (standalone) or options.resolvePrincipal (host mode)');
+  }
+  if (o.resolvePrincipal !== undefined && typeof o.resolvePrincipal !== 'function') {
+    throw fail('options.resolvePrincipal must be a function');
+  }
+  if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret.length === 0)) {
+    throw fail('options.secret must be a non-empty string');
+  }
+  if (o.ui !== undefined && typeof o.ui !== 'boolean')
+    throw fail('options.ui must be true or false');
+  const maxBodyBytes = o.maxBodyBytes ?? 64 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 16 * 1024 * 1024) {
+    throw fail(
+      `options.maxBodyBytes must be a whole number of bytes from 1024 to 16777216 (got ${String(o.maxBodyBytes)})`,
+    );
+  }
+  const sessionTtlHours = o.sessionTtlHours ?? DEFAULT_SESSION_TTL_HOURS;
+  if (typeof sessionTtlHours !== 'number' || !(sessionTtlHours > 0) || sessionTtlHours > 24 * 365) {
+    throw new Error(invalidSessionTtlMessage(sessionTtlHours));
+  }
+  return { ...o, ui: o.ui ?? true, maxBodyBytes, sessionTtlHours, clock: o.clock ?? systemClock };
+}

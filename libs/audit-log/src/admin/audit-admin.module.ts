@@ -7,10 +7,12 @@ import { EventQueryService } from '../query/event-query.service';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthService } from './admin-auth.service';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
-import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import {
   AUDIT_ADMIN_MODULE_OPTIONS,
+  AUDIT_ADMIN_RESOLVED_OPTIONS,
   AuditAdminConfigurableModule,
+  resolveAuditAdminOptions,
+  ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
 import { BodyLimitMiddleware } from './body-limit.middleware';
 import { EventsController } from './events.controller';
@@ -41,12 +43,17 @@ import { UiController } from './ui.controller';
     UiController,
   ],
   providers: [
+    {
+      provide: AUDIT_ADMIN_RESOLVED_OPTIONS,
+      useFactory: resolveAuditAdminOptions,
+      inject: [AUDIT_ADMIN_MODULE_OPTIONS],
+    },
     AdminAuthService,
     {
       provide: AdminSessionService,
-      useFactory: (dataSource: DataSource, o: AuditAdminModuleOptions) =>
+      useFactory: (dataSource: DataSource, o: ResolvedAuditAdminOptions) =>
         new AdminSessionService(dataSource, o.clock),
-      inject: [AUDIT_DATA_SOURCE, AUDIT_ADMIN_MODULE_OPTIONS],
+      inject: [AUDIT_DATA_SOURCE, AUDIT_ADMIN_RESOLVED_OPTIONS],
     },
     AdminAuthGuard,
     EventQueryService,
@@ -61,7 +68,7 @@ import { UiController } from './ui.controller';
     BodyLimitMiddleware,
     {
       provide: AUDIT_CURSOR_CODEC,
-      useFactory: (o: AuditAdminModuleOptions) => {
+      useFactory: (o: ResolvedAuditAdminOptions) => {
         const secret = o.secret ?? o.jwt?.secret;
         if (!secret) {
           new Logger('AuditLog').warn(
@@ -70,7 +77,7 @@ import { UiController } from './ui.controller';
         }
         return new CursorCodec(secret ?? randomBytes(32));
       },
-      inject: [AUDIT_ADMIN_MODULE_OPTIONS],
+      inject: [AUDIT_ADMIN_RESOLVED_OPTIONS],
     },
   ],
   exports: [
@@ -81,6 +88,7 @@ import { UiController } from './ui.controller';
     OutageMonitor,
     AUDIT_CURSOR_CODEC,
     AUDIT_ADMIN_MODULE_OPTIONS,
+    AUDIT_ADMIN_RESOLVED_OPTIONS,
   ],
 })
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {

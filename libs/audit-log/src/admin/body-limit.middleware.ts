@@ -1,8 +1,10 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, RequestHandler, Response } from 'express';
 import { isUtf8 } from 'node:buffer';
-import { AuditAdminModuleOptions } from './audit-admin-options.interface';
-import { AUDIT_ADMIN_MODULE_OPTIONS } from './audit-admin.module-definition';
+import {
+  AUDIT_ADMIN_RESOLVED_OPTIONS,
+  ResolvedAuditAdminOptions,
+} from './audit-admin.module-definition';
 import { apiError, ApiException } from './api-error';
 import { findTooDeep, MAX_BODY_DEPTH } from './json-depth';
 import { tooDeepError } from './validate-dto';
@@ -19,8 +21,8 @@ export class BodyLimitMiddleware implements NestMiddleware {
   private readonly limit: number;
   private readonly parser: RequestHandler;
 
-  constructor(@Inject(AUDIT_ADMIN_MODULE_OPTIONS) options: AuditAdminModuleOptions) {
-    this.limit = options.maxBodyBytes ?? 64 * 1024;
+  constructor(@Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) options: ResolvedAuditAdminOptions) {
+    this.limit = options.maxBodyBytes;
     // Every body is JSON here: one sent without a Content-Type is read as JSON, not ignored.
     this.parser = json({ limit: this.limit, strict: true, type: () => true, verify: requireUtf8 });
   }

@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { AuditAdminModuleOptions } from './audit-admin-options.interface';
-import { AUDIT_ADMIN_MODULE_OPTIONS } from './audit-admin.module-definition';
+import {
+  AUDIT_ADMIN_RESOLVED_OPTIONS,
+  ResolvedAuditAdminOptions,
+} from './audit-admin.module-definition';
 import type { Request, Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +29,7 @@ function file(name: string): Buffer {
 @Controller()
 export class UiController {
   constructor(
-    @Inject(AUDIT_ADMIN_MODULE_OPTIONS) private readonly options: AuditAdminModuleOptions,
+    @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
   ) {}
 
   @Get()

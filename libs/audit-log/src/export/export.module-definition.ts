@@ -70,9 +70,12 @@ export function resolveExportOptions(
     );
   }
   const linkTtlHours = options.linkTtlHours ?? 24;
-  if (!(typeof linkTtlHours === 'number' && linkTtlHours > 0 && Number.isFinite(linkTtlHours))) {
+  if (!(typeof linkTtlHours === 'number' && linkTtlHours > 0 && linkTtlHours <= 24 * 365)) {
     throw new Error(
-      invalidExportOptionMessage('linkTtlHours', 'must be a positive number of hours'),
+      invalidExportOptionMessage(
+        'linkTtlHours',
+        'must be a positive number of hours, at most 8760',
+      ),
     );
   }
   const q = options.queue ?? {};
