@@ -62,14 +62,19 @@ function event(orgId: string, i: number, rand: () => number): AuditEventInput {
   };
 }
 
-async function ensureDatabase(name: string): Promise<string> {
+/** A connection to the server itself, for creating and dropping the bench database. */
+function serverConnection() {
   const server = new URL(SERVER);
-  const c = await createConnection({
+  return createConnection({
     host: server.hostname,
     port: Number(server.port || 3306),
     user: decodeURIComponent(server.username || 'root'),
     password: decodeURIComponent(server.password),
   });
+}
+
+async function ensureDatabase(name: string): Promise<string> {
+  const c = await serverConnection();
   await c.query(`CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await c.end();
   const url = new URL(SERVER);
@@ -78,13 +83,7 @@ async function ensureDatabase(name: string): Promise<string> {
 }
 
 async function dropDatabase(name: string): Promise<void> {
-  const server = new URL(SERVER);
-  const c = await createConnection({
-    host: server.hostname,
-    port: Number(server.port || 3306),
-    user: decodeURIComponent(server.username || 'root'),
-    password: decodeURIComponent(server.password),
-  });
+  const c = await serverConnection();
   await c.query(`DROP DATABASE IF EXISTS ${name}`);
   await c.end();
 }
