@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
@@ -24,7 +30,7 @@ export class CheckpointRefusedError extends Error {}
  * verification of an org against them. See docs/integrity.md.
  */
 @Injectable()
-export class IntegrityService implements OnApplicationBootstrap {
+export class IntegrityService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditLog');
   /** The signing keys, when a signing key is configured. */
   readonly keys?: SigningKeys;
@@ -35,6 +41,7 @@ export class IntegrityService implements OnApplicationBootstrap {
   private readonly verifying = new Map<string, Promise<ChainReport>>();
   private readonly signing = new Map<string, Promise<SignedCheckpoint>>();
   private running = false;
+  private closed = false;
 
   constructor(
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -61,7 +68,16 @@ export class IntegrityService implements OnApplicationBootstrap {
   }
 
   private get scheduling(): boolean {
-    return this.options.schedule && this.resolved.tamperEvidence;
+    return this.options.schedule && this.resolved.tamperEvidence && !this.closed;
+  }
+
+  /**
+   * Lets checkpoints and verifications under way finish before the database closes, and starts
+   * no new scheduled one: a query cut off by the close could leave a connection behind.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.signing.values(), ...this.verifying.values()]);
   }
 
   /** Checkpoints every org that is due: N events or T minutes since its last one. */
