@@ -89,9 +89,8 @@ export async function verifyChain(
   };
   for (const cp of stored) check(cp, 'database');
   // A witness's copy of a checkpoint the database still holds says nothing new.
-  const held = new Set(stored.map((cp) => cp.signature).filter(Boolean));
-  for (const w of witnessed)
-    if (!w.cp?.signature || !held.has(w.cp.signature)) check(w.cp, w.witness);
+  const held = new Set(stored.map(sameness));
+  for (const w of witnessed) if (!held.has(sameness(w.cp))) check(w.cp, w.witness);
 
   const purges = valid.filter((c) => c.cp.kind === 'purge' && c.cp.purge);
   const lastPurge = purges.sort((a, b) => b.cp.purge!.throughSeq - a.cp.purge!.throughSeq)[0];
