@@ -26,10 +26,17 @@ function rowFields(r: VerifiableRow): Omit<HashableEvent, 'metadata'> {
     outcome: r.outcome,
     product: r.product,
     actor: { id: r.actor_id, type: r.actor_type, name: r.actor_name, email: r.actor_email },
-    targets: JSON.parse(r.targets),
+    targets: parseTargets(r.targets),
     site: r.site_id === null ? null : { id: r.site_id, name: r.site_name },
     location: { ip: r.ip, userAgent: r.user_agent },
   };
+}
+
+function parseTargets(text: string): HashableEvent['targets'] {
+  const targets: unknown = JSON.parse(text);
+  if (!Array.isArray(targets) || !targets.every((t) => t !== null && typeof t === 'object'))
+    throw new UnhashableEventError('its targets are not a list of objects');
+  return targets;
 }
 
 /**
@@ -57,7 +64,13 @@ export function storedEventHash(
     }
     return { error: `the event's hash format ${format} is not known to this version` };
   } catch (err) {
-    if (err instanceof UnhashableEventError || err instanceof SyntaxError)
+    // A stored row is anyone's to edit: what it holds must be reported, never crash the check
+    // (a TypeError here is a number JSON cannot hold exactly, such as 1e400).
+    if (
+      err instanceof UnhashableEventError ||
+      err instanceof SyntaxError ||
+      err instanceof TypeError
+    )
       return { error: `the event cannot be hashed: ${err.message}` };
     throw err;
   }
