@@ -27,14 +27,16 @@ export async function findDuePrefix(
   let end: PrefixEnd | null = null;
   let prev = fromSeq;
   for (;;) {
+    // A window of seqs, not `seq > ?` alone: MariaDB reads that on the (org_id, seq) key from
+    // the org's first entry (a `ref` on org_id), which grows with every page.
     const rows: {
       seq: string | number;
       occurred_at: string | number;
       recorded_at: string | number;
       hash: string | null;
     }[] = await dataSource.query(
-      `SELECT seq, occurred_at, recorded_at, hash FROM ${EVENTS_TABLE} WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ${SCAN_PAGE}`,
-      [orgId, prev],
+      `SELECT seq, occurred_at, recorded_at, hash FROM ${EVENTS_TABLE} WHERE org_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ${SCAN_PAGE}`,
+      [orgId, prev, prev + SCAN_PAGE],
     );
     for (const r of rows) {
       const seq = Number(r.seq);
@@ -55,17 +57,20 @@ export async function countPrefix(
 ): Promise<{ events: number; terms: number }> {
   let events = 0;
   let terms = 0;
-  let prev = 0;
-  for (;;) {
+  // Windows of seqs from the org's first event (see findDuePrefix for why not `seq > ?`).
+  const [first]: { seq: string | number | null }[] = await dataSource.query(
+    `SELECT MIN(seq) AS seq FROM ${EVENTS_TABLE} WHERE org_id = ?`,
+    [orgId],
+  );
+  for (let lo = Number(first?.seq ?? throughSeq + 1) - 1; lo < throughSeq; lo += SCAN_PAGE) {
     const rows: EventRow[] = await dataSource.query(
       `SELECT * FROM ${EVENTS_TABLE} WHERE org_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ${SCAN_PAGE}`,
-      [orgId, prev, throughSeq],
+      [orgId, lo, Math.min(lo + SCAN_PAGE, throughSeq)],
     );
     for (const r of rows) terms += eventTerms(rowToEvent(r)).length;
     events += rows.length;
-    if (rows.length < SCAN_PAGE) return { events, terms };
-    prev = Number(rows[rows.length - 1].seq);
   }
+  return { events, terms };
 }
 
 /**
