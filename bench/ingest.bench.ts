@@ -1,6 +1,6 @@
 /**
  * Ingest benchmark against MariaDB/MySQL (`npm run bench:ingest`). It creates a database of its
- * own, drops it at the end, and prints three ratios measured in this one run:
+ * own, drops it at the end, and prints four ratios measured in this one run:
  *
  *  (a) AuditService.record with 64 concurrent callers vs one TypeORM save() per event (the
  *      event entity and its term rows in one transaction, sequential)          goal >= 10x
@@ -8,6 +8,9 @@
  *      one transaction per batch                                                goal >= 60 %
  *  (c) a decorated Nest route vs the same route undecorated, autocannon, 64 connections, 10 s
  *                                                                               goal >= 50 %
+ *  (d) record() with 64 callers with the hash chain and signed checkpoints on (tamperEvidence,
+ *      an Ed25519 signing key, a checkpoint every 1000 events per org) vs the same with
+ *      tamperEvidence off; same orgs and events, rounds alternated              goal >= 85 %
  *
  * The summary goes to bench/.results/ingest.json. Server: AUDITKIT_BENCH_MYSQL_URL, else
  * AUDITKIT_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306/test (only host and credentials are
@@ -15,12 +18,13 @@
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Body, Controller, INestApplication, Module, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { Connection, createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import {
@@ -29,6 +33,7 @@ import {
   AuditEventInput,
   AuditEventTermEntity,
   AuditLogModule,
+  AuditService,
   auditDataSourceOptions,
   auditLogEntities,
   createAuditLog,
@@ -51,9 +56,15 @@ const ROUNDS = QUICK ? 1 : 3;
 const HTTP_SECONDS = QUICK ? 2 : 10;
 const HTTP_WARMUP_SECONDS = QUICK ? 1 : 2;
 
-const GOALS = { recordVsSave: 10, recordVsRaw: 0.6, decoratedVsPlain: 0.5 };
+const GOALS = { recordVsSave: 10, recordVsRaw: 0.6, decoratedVsPlain: 0.5, integrityOnVsOff: 0.85 };
+const CHECKPOINT_EVERY = 1000;
 
-const TABLES = ['auditkit_events', 'auditkit_event_terms', 'auditkit_org_state'];
+const TABLES = [
+  'auditkit_events',
+  'auditkit_event_terms',
+  'auditkit_org_state',
+  'auditkit_checkpoints',
+];
 const EVENT_COLUMNS = [
   'id',
   'org_id',
@@ -222,6 +233,45 @@ async function runCallers(
       }
     }),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) record() with the chain and signed checkpoints on, vs tamperEvidence off
+
+async function measureIntegrity(
+  url: string,
+  tamperEvidence: boolean,
+  signingKey: string,
+  events: number,
+): Promise<number> {
+  // A Nest app as a host would have it: with the scheduler, so that checkpoints are taken every
+  // N events (IntegrityService.noteCommitted) and on the minute, not only on demand.
+  @Module({
+    imports: [
+      ScheduleModule.forRoot(),
+      AuditLogModule.forRoot({
+        databaseUrl: url,
+        globalInterceptor: false,
+        tamperEvidence,
+        integrity: { signingKey, checkpointEveryEvents: CHECKPOINT_EVERY },
+      }),
+    ],
+  })
+  class IntegrityBenchModule {}
+  const app = await NestFactory.createApplicationContext(IntegrityBenchModule, {
+    logger: ['error', 'warn'],
+  });
+  try {
+    const service = app.get(AuditService);
+    const record = service.record.bind(service);
+    await runCallers(record, 2_000, 1_000_000);
+    await service.flush();
+    const started = now();
+    await runCallers(record, events, 0);
+    return events / ((now() - started) / 1000);
+  } finally {
+    await app.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,6 +540,37 @@ async function main(): Promise<void> {
         `  round ${round}: record ${fmt(record[round - 1])} events/s, raw ${fmt(raw[round - 1])} events/s`,
       );
     }
+    // (d): alternated, on first then off, so that a drift in the machine's load hits both.
+    const signingKey = generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const integrityOn: number[] = [];
+    const integrityOff: number[] = [];
+    const checkpoints: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const on of [true, false]) {
+        await truncate(ds);
+        const rate = await measureIntegrity(dbUrl, on, signingKey, RECORD_EVENTS);
+        const stored = await count(ds, 'auditkit_events');
+        if (stored !== RECORD_EVENTS + 2_000) throw new Error(`(d) stored ${stored} events`);
+        const [{ n: unhashed }] = await ds.query(
+          'SELECT COUNT(*) AS n FROM auditkit_events WHERE hash IS NULL',
+        );
+        if ((Number(unhashed) === 0) !== on)
+          throw new Error(`(d) tamperEvidence ${on}, yet ${unhashed} events have no hash`);
+        if (on) {
+          integrityOn.push(rate);
+          // Every N events (noteCommitted); the minute schedule signs 'upgrade' ones first.
+          const [{ n }] = await ds.query(
+            "SELECT COUNT(*) AS n FROM auditkit_checkpoints WHERE kind = 'scheduled'",
+          );
+          checkpoints.push(Number(n));
+        } else integrityOff.push(rate);
+      }
+      console.log(
+        `  round ${round}: chain + checkpoints ${fmt(integrityOn[round - 1])} events/s (${checkpoints[round - 1]} checkpoints every ${CHECKPOINT_EVERY} events), tamperEvidence off ${fmt(integrityOff[round - 1])} events/s`,
+      );
+    }
     await truncate(ds);
     const save = await measureSave(ds, saveRows, SAVE_SECONDS);
     if ((await count(ds, 'auditkit_event_terms')) !== save.events * 4)
@@ -499,10 +580,13 @@ async function main(): Promise<void> {
 
     const recordRate = median(record);
     const rawRate = median(raw);
+    const onRate = median(integrityOn);
+    const offRate = median(integrityOff);
     const ratios = {
       recordVsSave: recordRate / save.rate,
       recordVsRaw: recordRate / rawRate,
       decoratedVsPlain: http.audited.requestsPerSecond / http.plain.requestsPerSecond,
+      integrityOnVsOff: onRate / offRate,
     };
     const verdict = (k: keyof typeof GOALS) => (ratios[k] >= GOALS[k] ? 'PASS' : 'MISS');
     console.log('');
@@ -515,6 +599,12 @@ async function main(): Promise<void> {
     );
     console.log(
       `  raw 500-row INSERTs via mysql2 (ceiling)    ${fmt(rawRate).padStart(9)}   rounds: ${raw.map(fmt).join(', ')}`,
+    );
+    console.log(
+      `  record, chain + signed checkpoints on        ${fmt(onRate).padStart(9)}   rounds: ${integrityOn.map(fmt).join(', ')}; checkpoints every ${CHECKPOINT_EVERY} events: ${checkpoints.join(', ')}`,
+    );
+    console.log(
+      `  record, tamperEvidence off                  ${fmt(offRate).padStart(9)}   rounds: ${integrityOff.map(fmt).join(', ')}`,
     );
     console.log(`requests/s (autocannon, ${CONCURRENCY} connections, ${HTTP_SECONDS} s)`);
     console.log(
@@ -533,6 +623,17 @@ async function main(): Promise<void> {
     console.log(
       `(c) @Audit vs plain route    ${(ratios.decoratedVsPlain * 100).toFixed(0)} %   goal >= ${GOALS.decoratedVsPlain * 100} %   ${verdict('decoratedVsPlain')}`,
     );
+    console.log(
+      `(d) integrity on vs off      ${(ratios.integrityOnVsOff * 100).toFixed(0)} %   goal >= ${GOALS.integrityOnVsOff * 100} %   ${verdict('integrityOnVsOff')}`,
+    );
+    if (RECORD_EVENTS / ORGS <= CHECKPOINT_EVERY)
+      console.log(
+        `    too few events per org in this run for a checkpoint every ${CHECKPOINT_EVERY}`,
+      );
+    else if (checkpoints.every((n) => n === 0))
+      console.log(
+        '    no checkpoint was taken every N events during (d): IntegrityService.noteCommitted is not called from the write path',
+      );
 
     const summary = {
       at: new Date().toISOString(),
@@ -546,6 +647,11 @@ async function main(): Promise<void> {
         raw: rawRate,
         recordRounds: record,
         rawRounds: raw,
+        integrityOn: onRate,
+        integrityOff: offRate,
+        integrityOnRounds: integrityOn,
+        integrityOffRounds: integrityOff,
+        checkpointsSignedPerOnRound: checkpoints,
       },
       requestsPerSecond: {
         plain: http.plain,
@@ -558,6 +664,7 @@ async function main(): Promise<void> {
         recordVsSave: verdict('recordVsSave') === 'PASS',
         recordVsRaw: verdict('recordVsRaw') === 'PASS',
         decoratedVsPlain: verdict('decoratedVsPlain') === 'PASS',
+        integrityOnVsOff: verdict('integrityOnVsOff') === 'PASS',
       },
       seconds: (now() - started) / 1000,
     };
