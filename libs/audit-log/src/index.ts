@@ -98,7 +98,7 @@ export {
 // Integrity: the chain's format, signed checkpoints, witnesses, export manifests (docs/integrity.md).
 export { IntegrityService, CheckpointRefusedError } from './integrity/integrity.service';
 export type { AuditIntegrityOptions } from './integrity/integrity-options.interface';
-export type { ChainReport, IntegrityProblem } from './integrity/chain-verifier';
+export type { ChainReport, IntegrityProblem, VerifyTuning } from './integrity/chain-verifier';
 export type {
   CheckpointBody,
   CheckpointKind,

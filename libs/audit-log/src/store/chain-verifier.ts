@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ChainReport, verifyChain } from '../integrity/chain-verifier';
+import { ChainReport, verifyChain, VerifyTuning } from '../integrity/chain-verifier';
 import type { SignedCheckpoint } from '../integrity/checkpoint';
 import { CheckpointRepository } from '../integrity/checkpoint-repository';
 import type { SigningKeys } from '../integrity/signing-keys';
@@ -29,10 +29,22 @@ export interface ChainVerification {
 export async function verifyEventChain(
   dataSource: DataSource,
   orgId: string,
-  options: { keys?: SigningKeys; witnessed?: { cp: SignedCheckpoint; witness: string }[] } = {},
+  options: {
+    keys?: SigningKeys;
+    witnessed?: { cp: SignedCheckpoint; witness: string }[];
+    /** Page size and worker threads (defaults suit large orgs). */
+    tuning?: VerifyTuning;
+  } = {},
 ): Promise<ChainVerification> {
   const stored = await new CheckpointRepository(dataSource).list(orgId);
-  const report = await verifyChain(dataSource, orgId, options.keys, stored, options.witnessed);
+  const report = await verifyChain(
+    dataSource,
+    orgId,
+    options.keys,
+    stored,
+    options.witnessed,
+    options.tuning,
+  );
   const first = report.problems[0];
   return {
     orgId,
