@@ -1,3 +1,4 @@
+import { EVENT_COLUMNS } from '../store/store.constants';
 import { chainHash, EventRow, storedRowValues } from '../store/event-row';
 import { canonicalizeJsonText } from './canonical-json';
 import { eventHashV1WithMetadataText, HashableEvent, UnhashableEventError } from './event-hash';
@@ -79,31 +80,11 @@ export function storedEventHash(
 /** This module's file: what a verification worker thread loads (`checkStoredRows`). */
 export const STORED_EVENT_HASH_MODULE = __filename;
 
-/** The columns `checkStoredRows` takes, in order: every column a hash format covers. */
-export const VERIFIED_COLUMNS = [
-  'id',
-  'org_id',
-  'seq',
-  'occurred_at',
-  'recorded_at',
-  'action',
-  'category',
-  'actor_id',
-  'actor_type',
-  'actor_name',
-  'actor_email',
-  'targets',
-  'site_id',
-  'site_name',
-  'product',
-  'ip',
-  'user_agent',
-  'outcome',
-  'metadata',
-  'hash',
-  'hash_v',
-  'salt',
-] as const;
+/**
+ * The columns `checkStoredRows` takes, in order: every stored column, which is every column a
+ * hash format covers.
+ */
+export const VERIFIED_COLUMNS = EVENT_COLUMNS;
 
 /**
  * What checking one stored row found: 0 when its recomputed hash is the stored one, 1 when it
