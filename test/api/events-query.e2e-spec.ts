@@ -90,7 +90,7 @@ function seedInputs(): AuditEventInput[] {
       time: iso(time),
     });
   }
-  // The example of API.md section 4, and two events only a policy or metadata could match.
+  // The example of docs/api.md section 4, and two events only a policy or metadata could match.
   inputs.push({
     orgId: 'acme',
     action: 'user_added_to_group',
@@ -131,7 +131,7 @@ function seedInputs(): AuditEventInput[] {
   return inputs;
 }
 
-// The exact-term rule of API.md section 5, written here independently of the library.
+// The exact-term rule of docs/api.md section 5, written here independently of the library.
 const norm = (s: string) => s.normalize('NFC').trim().toLowerCase();
 function hasTerm(e: AuditEvent, q: string): boolean {
   const values = [e.actor.name, e.actor.email, e.site?.name];
@@ -619,7 +619,7 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
       links: { self: `/admin/v1/orgs/acme/events/${e.id}` },
     });
 
-    it('answers a page as API.md section 5 shows it', async () => {
+    it('answers a page as docs/api.md section 5 shows it', async () => {
       const e = example();
       const t = Date.parse(e.time);
       const url = `${base}${qs([

@@ -8,7 +8,7 @@ import { startWriteRoutes, WriteRoutesHarness } from './hostile-harness';
 
 /**
  * Generated hostile requests to every write route: no 5xx, and every 4xx is the error envelope
- * of API.md section 5. An event that is acknowledged is stored exactly as it was sent.
+ * of docs/api.md section 5. An event that is acknowledged is stored exactly as it was sent.
  * AUDITKIT_FC_SEED and AUDITKIT_FC_RUNS replay a run (fast-check prints the seed and path of a
  * failure, and the seed is in each test's name).
  */

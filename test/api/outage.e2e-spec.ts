@@ -27,7 +27,7 @@ const groupCreated = (name: string) => ({
   targets: [{ id: `g-${name}`, type: 'group', name }],
 });
 
-/** A 503 as API.md section 5 answers it, telling the client when to come back. */
+/** A 503 as docs/api.md section 5 answers it, telling the client when to come back. */
 function expectUnavailable(res: request.Response, what: string) {
   expect({ what, status: res.status }).toEqual({ what, status: 503 });
   expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);

@@ -38,7 +38,7 @@ const groupCreated = (name: string) => ({
   targets: [{ id: `g-${name}`, type: 'group', name }],
 });
 
-/** A 429 as API.md section 5 answers it, saying when to come back. */
+/** A 429 as docs/api.md section 5 answers it, saying when to come back. */
 function expectLimited(res: request.Response, windowSeconds: number) {
   expect(res.status).toBe(429);
   const retryAfter = Number(res.headers['retry-after']);

@@ -6,7 +6,7 @@ import { IntegrityConfig, loadIntegrityConfig } from './integrity-config';
 
 export { ConfigError };
 
-/** The admin app's configuration: API.md section 2, read from the environment in one place. */
+/** The admin app's configuration: docs/api.md section 2, read from the environment in one place. */
 export interface AdminConfig {
   port: number;
   databaseUrl: string;
@@ -85,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
   let jwtSecret = env.AUDITKIT_JWT_SECRET || undefined;
   const warnings: string[] = [];
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
-    // HS256 works with any key, and API.md sets no minimum; a short one is weak, not invalid.
+    // HS256 works with any key, and docs/api.md sets no minimum; a short one is weak, not invalid.
     warnings.push('AUDITKIT_JWT_SECRET is shorter than 32 characters; use a long random secret');
   }
   if (!jwtSecret && production) {

@@ -179,7 +179,7 @@ export async function allEvents(
   return out;
 }
 
-/** The CSV cells API.md section 5 expects for an event resource of GET events. */
+/** The CSV cells docs/api.md section 5 expects for an event resource of GET events. */
 export function expectedRow(
   event: any,
   actions: Map<string, { displayName: string; group: string }>,

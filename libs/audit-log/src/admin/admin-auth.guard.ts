@@ -18,7 +18,7 @@ export function principalOf(req: Request): AuditPrincipal {
   return (req as unknown as Record<string, AuditPrincipal>)[PRINCIPAL_KEY];
 }
 
-/** Lets a request through only with the right of API.md section 3 for the path's org. */
+/** Lets a request through only with the right of docs/api.md section 3 for the path's org. */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
   constructor(

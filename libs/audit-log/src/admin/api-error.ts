@@ -12,7 +12,7 @@ import type { Request, Response } from 'express';
 import { classifyOutage, OUTAGE_RETRY_AFTER_SECONDS, OutageCause, OutageMonitor } from './outage';
 import { serviceUnavailableDetail } from './api-error.messages';
 
-/** One error object of API.md section 5. */
+/** One error object of docs/api.md section 5. */
 export interface ApiErrorObject {
   status: string;
   code: string;
@@ -88,7 +88,7 @@ export function apiError(status: number, detail: string, code?: string): ApiExce
 }
 
 /**
- * Answers every error as API.md's JSON: Nest HTTP errors; errors that carry a 4xx `status` or
+ * Answers every error as docs/api.md's JSON: Nest HTTP errors; errors that carry a 4xx `status` or
  * `statusCode` (body-parser's, also from a host's own parser) with that status, and a body that
  * does not decompress (zlib) as a 400, each with a detail of ours that never echoes the parser's
  * text or the body; a database or Redis that cannot be reached (503 with `Retry-After`, one log line per outage

@@ -13,7 +13,7 @@ export interface AuditAdminModuleOptions {
    */
   jwt?: JwtAuthOptions;
   /**
-   * Host mode: the principal the host's own guard put on the request (roles as in API.md
+   * Host mode: the principal the host's own guard put on the request (roles as in docs/api.md
    * section 3). Return undefined for an anonymous request.
    */
   resolvePrincipal?: (req: Request) => AuditPrincipal | null | undefined;

@@ -29,7 +29,7 @@ import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
 
 /**
- * The admin plugin: the REST API of API.md section 5, the web UI, health checks. Needs
+ * The admin plugin: the REST API of docs/api.md section 5, the web UI, health checks. Needs
  * `AuditLogModule.forRoot({ isGlobal: true, ... })` in the same app. Mount it under a path of the
  * host's with `RouterModule.register([{ path: 'audit', module: AuditAdminModule }])`.
  */

@@ -9,7 +9,7 @@ export function apiBase(req: Request): string {
   return i < 0 ? '/admin/v1' : url.slice(0, i + '/admin/v1'.length);
 }
 
-/** An event as a resource of API.md section 5. */
+/** An event as a resource of docs/api.md section 5. */
 export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: string) {
   return {
     id: event.id,

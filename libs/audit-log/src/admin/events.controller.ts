@@ -43,7 +43,7 @@ import { Inject } from '@nestjs/common';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** The events routes of API.md section 5. */
+/** The events routes of docs/api.md section 5. */
 @Controller('admin/v1/orgs/:orgId')
 @UseGuards(AdminAuthGuard, RateLimitGuard)
 @UseFilters(ApiExceptionFilter)

@@ -28,7 +28,7 @@ class LocationDto {
 }
 
 /**
- * The body of POST events: the event of API.md section 4 without id, seq and orgId. Shapes are
+ * The body of POST events: the event of docs/api.md section 4 without id, seq and orgId. Shapes are
  * checked here; limits, the catalog and redaction by the same normalizer every path uses.
  */
 export class IngestEventDto {

@@ -1,5 +1,5 @@
 /**
- * Who calls the admin API: the claims of API.md section 3, whether they came from a bearer JWT,
+ * Who calls the admin API: the claims of docs/api.md section 3, whether they came from a bearer JWT,
  * the UI's session cookie, or the host app's own guard.
  */
 export interface AuditPrincipal {

@@ -1,4 +1,4 @@
-/** Limits of the `email` and `name` claims (API.md section 3). */
+/** Limits of the `email` and `name` claims (docs/api.md section 3). */
 export const CLAIM_LIMITS = {
   /** Longest `email` claim (RFC 5321: 64 for the local part, 255 for the domain). */
   email: 320,

@@ -89,7 +89,7 @@ export class JwtVerifier {
 }
 
 /**
- * Checks the shape of the claims of API.md section 3. Blank roles are dropped. `name` and
+ * Checks the shape of the claims of docs/api.md section 3. Blank roles are dropped. `name` and
  * `email` are kept as given: they do not grant anything, and the token stays valid for reading
  * when they are malformed; what uses them checks them (an export is refused unless
  * `isValidEmailClaim` / `isValidNameClaim` accept them).

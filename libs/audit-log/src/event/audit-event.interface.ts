@@ -50,7 +50,7 @@ export interface AuditEventInput {
   time?: Date | string | number;
 }
 
-/** A stored activity, as API.md section 4 describes it. */
+/** A stored activity, as docs/api.md section 4 describes it. */
 export interface AuditEvent {
   /** Time-ordered ULID. */
   id: string;

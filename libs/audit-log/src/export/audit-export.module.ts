@@ -101,7 +101,7 @@ const providers: Provider[] = [
 ];
 
 /**
- * Exports of the audit log (API.md section 5): `POST /admin/v1/orgs/{orgId}/exports` queues one,
+ * Exports of the audit log (docs/api.md section 5): `POST /admin/v1/orgs/{orgId}/exports` queues one,
  * a worker streams the matching events into a CSV file and mails the requesting admin a signed
  * link, `GET /admin/v1/exports/download?token=...` serves the file until the link expires, and
  * an hourly cleanup deletes expired files.

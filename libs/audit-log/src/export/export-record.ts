@@ -1,6 +1,6 @@
 import type { EventFilters } from '../query/event-filters';
 
-/** Where an export is in its life (API.md section 5). */
+/** Where an export is in its life (docs/api.md section 5). */
 export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'expired';
 
 /**

@@ -8,7 +8,7 @@ export function exportSelfLink(base: string, orgId: string, exportId: string): s
   return `${base}/orgs/${encodeURIComponent(orgId)}/exports/${exportId}`;
 }
 
-/** An export as a resource of API.md section 5 (GET /orgs/{orgId}/exports/{exportId}). */
+/** An export as a resource of docs/api.md section 5 (GET /orgs/{orgId}/exports/{exportId}). */
 export function exportResource(e: AuditExport, base: string) {
   return {
     id: e.id,

@@ -30,7 +30,7 @@ import { exportResource, exportSelfLink } from './export-resource';
 import { AUDIT_EXPORT_QUEUE } from './export.internal-constants';
 import type { ExportJobQueue } from './queue/export-job-queue.interface';
 
-/** POST and GET of exports (API.md section 5); org admins only. */
+/** POST and GET of exports (docs/api.md section 5); org admins only. */
 @Controller('admin/v1/orgs/:orgId/exports')
 @UseGuards(ExportAuthGuard, RateLimitGuard)
 @UseFilters(ApiExceptionFilter)

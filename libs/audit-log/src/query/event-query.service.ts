@@ -20,7 +20,7 @@ export interface EventPage {
 /**
  * Reads an org's events newest first (time desc, id desc) with keyset paging. Every shape walks
  * an index in order, so a page 100,000 rows deep costs what the first one does: on MariaDB the
- * index is forced, since its optimizer otherwise scans for keyset conditions (MEASURED.md).
+ * index is forced, since its optimizer otherwise scans for keyset conditions (measured in bench/search.bench.ts; see README, Performance).
  */
 @Injectable()
 export class EventQueryService {

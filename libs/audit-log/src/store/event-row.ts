@@ -154,7 +154,7 @@ function party(
   return p;
 }
 
-/** A stored row as the event of API.md section 4. */
+/** A stored row as the event of docs/api.md section 4. */
 export function rowToEvent(r: EventRow): AuditEvent {
   const location: AuditEvent['location'] = {};
   if (r.ip !== null) location.ip = r.ip;

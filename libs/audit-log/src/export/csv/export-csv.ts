@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { format } from 'fast-csv';
 import type { AuditEvent, AuditTarget } from '../../event/audit-event.interface';
 
-/** The header row of an export, in column order (API.md section 5, "The CSV"). */
+/** The header row of an export, in column order (docs/api.md section 5, "The CSV"). */
 export const EXPORT_CSV_COLUMNS: readonly string[] = Object.freeze([
   'Date',
   'Actor',

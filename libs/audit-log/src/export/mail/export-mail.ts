@@ -3,7 +3,7 @@ import { isValidEmailClaim } from '../../auth/claims';
 import { invalidDownloadUrlMessage } from '../export.messages';
 import { invalidRecipientMessage } from './export-mail.messages';
 
-/** Subject of the mail sent when an export is ready (API.md section 5). */
+/** Subject of the mail sent when an export is ready (docs/api.md section 5). */
 export const EXPORT_READY_SUBJECT = 'Your audit log is ready to download';
 
 /** Subject of the mail sent when an export could not be made. */
