@@ -48,15 +48,15 @@ export type {
   AuditAdminModuleOptions,
   AuditAdminRateLimitOptions,
 } from './admin/audit-admin-options.interface';
-export type { AuditRateLimit } from './admin/rate-limit';
-export { ApiExceptionFilter } from './admin/api-error';
+export type { AuditRateLimit } from './http/rate-limit';
+export { ApiExceptionFilter } from './http/api-error';
 export { AdminAuthGuard } from './admin/admin-auth.guard';
 export { AdminSessionService } from './admin/sessions/admin-session.service';
 export type { AdminSession, OpenedAdminSession } from './admin/sessions/admin-session.service';
 export { isValidEmailClaim, isValidNameClaim, CLAIM_LIMITS } from './auth/claims';
 export { InvalidRequesterClaimException } from './export/exceptions/invalid-requester-claim.exception';
-export { ReadinessService } from './admin/readiness.service';
-export type { ReadinessCheck } from './admin/readiness.service';
+export { ReadinessService } from './http/readiness.service';
+export type { ReadinessCheck } from './http/readiness.service';
 export { EventQueryService } from './query/event-query.service';
 export type { EventFilters } from './query/event-filters';
 export type { AuditPrincipal } from './auth/audit-principal.interface';

@@ -3,8 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { AuditPrincipal } from '../auth/audit-principal.interface';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthService } from './admin-auth.service';
-import { AdminPermission } from './admin-permission.decorator';
-import { ApiException } from './api-error';
+import { AdminPermission } from '../http/require-permission.decorator';
+import { ApiException } from '../http/api-error';
 
 /** The guard with a host principal, as `resolvePrincipal` gives it (no token, no claims check). */
 function guardFor(principal: AuditPrincipal, permission: AdminPermission) {

@@ -8,15 +8,9 @@ import {
 } from '../auth/audit-principal.interface';
 import { nonBlankRoles } from '../auth/claims';
 import { AdminAuthService } from './admin-auth.service';
-import { ADMIN_PERMISSION, AdminPermission } from './admin-permission.decorator';
-import { apiError } from './api-error';
-
-/** The request property the guard puts the principal on. */
-export const PRINCIPAL_KEY = 'auditPrincipal';
-
-export function principalOf(req: Request): AuditPrincipal {
-  return (req as unknown as Record<string, AuditPrincipal>)[PRINCIPAL_KEY];
-}
+import { ADMIN_PERMISSION, AdminPermission } from '../http/require-permission.decorator';
+import { apiError } from '../http/api-error';
+import { setPrincipal } from '../http/principal';
 
 /** Lets a request through only with the right of docs/api.md section 3 for the path's org. */
 @Injectable()
@@ -34,7 +28,7 @@ export class AdminAuthGuard implements CanActivate {
     if (!permission) return true;
     const req = context.switchToHttp().getRequest<Request>();
     const principal = await this.auth.authenticate(req);
-    (req as unknown as Record<string, AuditPrincipal>)[PRINCIPAL_KEY] = principal;
+    setPrincipal(req, principal);
     if (permission === 'session') return true;
     const orgId = String(req.params.orgId ?? '');
     // A host's principal did not pass through principalFromClaims: blank roles go here too.

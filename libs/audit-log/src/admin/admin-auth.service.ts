@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { parse as parseCookie } from 'cookie';
 import type { Request } from 'express';
 import { AuditPrincipal } from '../auth/audit-principal.interface';
 import { InvalidTokenError, JwtVerifier } from '../auth/jwt';
@@ -7,7 +8,7 @@ import {
   AUDIT_ADMIN_RESOLVED_OPTIONS,
   ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
-import { apiError, ApiException } from './api-error';
+import { apiError, ApiException } from '../http/api-error';
 import {
   AdminSessionService,
   isCsrfTokenOf,
@@ -24,18 +25,11 @@ export { DEFAULT_SESSION_TTL_HOURS } from './audit-admin.module-definition';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const HOUR = 3600_000;
 
-/** Parses the Cookie header (no dependency for a dozen lines). */
+/** The request's cookies, parsed by `cookie`; a malformed value is left undecoded, not fatal. */
 export function readCookies(req: Request): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    const name = part.slice(0, i).trim();
-    try {
-      out[name] = decodeURIComponent(part.slice(i + 1).trim());
-    } catch {
-      // A malformed cookie is ignored rather than failing the request.
-    }
+  for (const [name, value] of Object.entries(parseCookie(req.headers.cookie ?? ''))) {
+    if (value !== undefined) out[name] = value;
   }
   return out;
 }

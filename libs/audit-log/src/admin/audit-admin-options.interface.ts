@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { AuditPrincipal } from '../auth/audit-principal.interface';
 import type { JwtAuthOptions } from '../auth/jwt';
 import type { AuditClock } from '../common/clock';
-import type { AuditRateLimit } from './rate-limit';
+import type { AuditRateLimit } from '../http/rate-limit';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {

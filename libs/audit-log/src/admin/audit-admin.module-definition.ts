@@ -8,6 +8,12 @@ export const {
   MODULE_OPTIONS_TOKEN: AUDIT_ADMIN_MODULE_OPTIONS,
 } = new ConfigurableModuleBuilder<AuditAdminModuleOptions>({ moduleName: 'AuditAdmin' })
   .setClassMethodName('forRoot')
+  // Global by default: the export module's routes inject this plugin's guard and readiness
+  // checks, and an app has one admin plugin.
+  .setExtras({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();
 
 /** The admin options with defaults filled in, as the admin plugin's providers see them. */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { CursorCodec } from '../query/cursor';
 import { EventQueryService } from '../query/event-query.service';
+import { AUDIT_REQUEST_GUARD } from '../http/http.constants';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthService } from './admin-auth.service';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
@@ -19,10 +20,10 @@ import { EventsController } from './events.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
 import { IntegrityController } from './integrity.controller';
-import { OutageMonitor } from './outage';
-import { resolveAdminRateLimits } from './rate-limit';
-import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
-import { ReadinessService } from './readiness.service';
+import { OutageMonitor } from '../http/outage';
+import { resolveAdminRateLimits } from './admin-rate-limits';
+import { AUDIT_RATE_LIMITS } from '../http/rate-limit.internal-constants';
+import { ReadinessService } from '../http/readiness.service';
 import { SessionController } from './session.controller';
 import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
@@ -56,6 +57,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_DATA_SOURCE, AUDIT_ADMIN_RESOLVED_OPTIONS],
     },
     AdminAuthGuard,
+    { provide: AUDIT_REQUEST_GUARD, useExisting: AdminAuthGuard },
     EventQueryService,
     IdempotencyService,
     ReadinessService,
@@ -83,6 +85,7 @@ import { UiController } from './ui.controller';
   exports: [
     AdminAuthService,
     AdminAuthGuard,
+    AUDIT_REQUEST_GUARD,
     EventQueryService,
     ReadinessService,
     OutageMonitor,

@@ -5,9 +5,9 @@ import {
   AUDIT_ADMIN_RESOLVED_OPTIONS,
   ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
-import { apiError, ApiException } from './api-error';
-import { findTooDeep, MAX_BODY_DEPTH } from './json-depth';
-import { tooDeepError } from './validate-dto';
+import { apiError, ApiException } from '../http/api-error';
+import { findTooDeep, MAX_BODY_DEPTH } from '../http/json-depth';
+import { tooDeepError } from '../http/validate-dto';
 
 /**
  * Parses JSON bodies of the admin API with its own limit (64 KiB by default): a larger body is a

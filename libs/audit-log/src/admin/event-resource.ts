@@ -2,13 +2,6 @@ import type { Request } from 'express';
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEvent } from '../event/audit-event.interface';
 
-/** The path prefix the admin API is served under (`/admin/v1`, or `/audit/admin/v1` in a host). */
-export function apiBase(req: Request): string {
-  const url = req.originalUrl ?? req.url;
-  const i = url.indexOf('/admin/v1');
-  return i < 0 ? '/admin/v1' : url.slice(0, i + '/admin/v1'.length);
-}
-
 /** An event as a resource of docs/api.md section 5. */
 export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: string) {
   return {

@@ -22,22 +22,23 @@ import { EventListQueryDto } from '../query/event-filters';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditService } from '../recording/audit.service';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { RequirePermission } from './admin-permission.decorator';
+import { RequirePermission } from '../http/require-permission.decorator';
 import {
   apiError,
   ApiException,
   ApiExceptionFilter,
   invalidField,
   invalidParameter,
-} from './api-error';
-import { apiBase, eventResource } from './event-resource';
-import { toEventFilters } from './filters';
+} from '../http/api-error';
+import { apiBase } from '../http/api-base';
+import { eventResource } from './event-resource';
+import { toEventFilters } from '../http/event-filters';
 import { IdempotencyService } from './idempotency.service';
 import { IngestEventDto } from './ingest-event.dto';
-import { OUTAGE_RETRY_AFTER_SECONDS } from './outage';
-import { RateLimit } from './rate-limit.decorator';
-import { RateLimitGuard } from './rate-limit.guard';
-import { validateDto } from './validate-dto';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../http/outage';
+import { RateLimit } from '../http/rate-limit.decorator';
+import { RateLimitGuard } from '../http/rate-limit.guard';
+import { validateDto } from '../http/validate-dto';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
 import { Inject } from '@nestjs/common';
 

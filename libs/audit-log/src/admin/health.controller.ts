@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ReadinessService } from './readiness.service';
+import { ReadinessService } from '../http/readiness.service';
 
 /** Liveness and readiness for load balancers and orchestrators. */
 @Controller()

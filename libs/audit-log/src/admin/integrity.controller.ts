@@ -3,8 +3,8 @@ import type { ChainReport } from '../integrity/chain-verifier';
 import type { SignedCheckpoint } from '../integrity/checkpoint';
 import { IntegrityService } from '../integrity/integrity.service';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { RequirePermission } from './admin-permission.decorator';
-import { ApiExceptionFilter } from './api-error';
+import { RequirePermission } from '../http/require-permission.decorator';
+import { ApiExceptionFilter } from '../http/api-error';
 
 /** The integrity of an org's log (docs/integrity.md), and the keys that sign its checkpoints. */
 @Controller('admin/v1')

@@ -11,10 +11,11 @@ import {
 } from '@nestjs/common';
 import type { CookieOptions, Request, Response } from 'express';
 import { AuditPrincipal, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
-import { AdminAuthGuard, principalOf } from './admin-auth.guard';
+import { principalOf } from '../http/principal';
+import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthService, CSRF_COOKIE, SESSION_COOKIE } from './admin-auth.service';
-import { RequirePermission } from './admin-permission.decorator';
-import { apiError, ApiExceptionFilter } from './api-error';
+import { RequirePermission } from '../http/require-permission.decorator';
+import { apiError, ApiExceptionFilter } from '../http/api-error';
 import { hostManagesSessionsMessage } from './sessions/session.messages';
 
 function sessionBody(p: AuditPrincipal) {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuditPrincipal } from './audit-principal.interface';
 import { nonBlankRoles } from './claims';
 
@@ -58,10 +58,9 @@ export class JwtVerifier {
     };
     let payload: JWTPayload;
     try {
-      const header = JSON.parse(
-        Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
-      );
-      const hs = header?.alg === 'HS256';
+      // The header picks the key: a shared secret for HS256, the JWKS for the rest. A token
+      // naming HS256 never meets a public key, so no key can be used as the wrong kind.
+      const hs = decodeProtectedHeader(token).alg === 'HS256';
       if (hs && this.secret) {
         payload = (await jwtVerify(token, this.secret, { ...common, algorithms: ['HS256'] }))
           .payload;

@@ -7,7 +7,7 @@ import {
   Provider,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { AUDIT_RATE_LIMITS } from '../admin/rate-limit.internal-constants';
+import { AUDIT_RATE_LIMITS } from '../http/rate-limit.internal-constants';
 import { warnIfNotScheduled } from '../common/scheduler-check';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditExportService } from './audit-export.service';

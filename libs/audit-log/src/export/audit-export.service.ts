@@ -4,12 +4,12 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
-import { describeFilters } from '../admin/filters';
-import { ReadinessService } from '../admin/readiness.service';
+import { describeFilters } from '../http/event-filters';
+import { ReadinessService } from '../http/readiness.service';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { isValidEmailClaim, isValidNameClaim } from '../auth/claims';
 import { ulid } from '../common/ulid';
@@ -102,7 +102,7 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
     private readonly repository: ExportRepository,
     private readonly processor: ExportProcessor,
     private readonly audit: AuditService,
-    private readonly moduleRef: ModuleRef,
+    @Optional() private readonly readiness?: ReadinessService,
   ) {}
 
   /**
@@ -283,13 +283,8 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private registerReadiness(): void {
-    let readiness: ReadinessService;
-    try {
-      readiness = this.moduleRef.get(ReadinessService, { strict: false });
-    } catch {
-      return; // A worker-only process has no /readyz.
-    }
-    readiness.add('redis', () => this.queue.ping());
+    // A worker-only process has no admin plugin, hence no /readyz.
+    this.readiness?.add('redis', () => this.queue.ping());
   }
 
   private async enqueue(id: string): Promise<void> {

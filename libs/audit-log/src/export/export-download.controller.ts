@@ -11,9 +11,9 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { apiError, ApiExceptionFilter } from '../admin/api-error';
-import { RateLimit } from '../admin/rate-limit.decorator';
-import { RateLimitGuard } from '../admin/rate-limit.guard';
+import { apiError, ApiExceptionFilter } from '../http/api-error';
+import { RateLimit } from '../http/rate-limit.decorator';
+import { RateLimitGuard } from '../http/rate-limit.guard';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { AuditService } from '../recording/audit.service';
 import { clientIp, userAgent } from '../recording/request-event';

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { AuditRateLimit } from '../admin/rate-limit';
+import type { AuditRateLimit } from '../http/rate-limit';
 import type { AuditClock } from '../common/clock';
 import type { ExportStorage } from './storage/export-storage.interface';
 

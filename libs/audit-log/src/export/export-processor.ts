@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { describeFilters } from '../admin/filters';
+import { describeFilters } from '../http/event-filters';
 import { ActionCatalog } from '../catalog/action-catalog';
 import type { AuditEvent } from '../event/audit-event.interface';
 import {

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { principalAndOrg, RateLimitTable } from '../admin/rate-limit';
+import { principalAndOrg, RateLimitTable } from '../http/rate-limit';
 import { ExportLinkSigner } from './export-link-signer';
 import { ResolvedAuditExportOptions } from './export-options.interface';
 

@@ -1,4 +1,4 @@
-import { describeFilters } from '../admin/filters';
+import { describeFilters } from '../http/event-filters';
 import type { AuditExport } from './audit-export.service';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

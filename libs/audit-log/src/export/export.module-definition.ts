@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { resolveRateLimit } from '../admin/rate-limit';
+import { resolveRateLimit } from '../http/rate-limit';
 import { systemClock } from '../common/clock';
 import { AuditExportModuleOptions, ResolvedAuditExportOptions } from './export-options.interface';
 import { invalidExportOptionMessage } from './export.messages';

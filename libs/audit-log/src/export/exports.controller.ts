@@ -12,14 +12,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { principalOf } from '../admin/admin-auth.guard';
-import { RequirePermission } from '../admin/admin-permission.decorator';
-import { apiError, ApiExceptionFilter } from '../admin/api-error';
-import { apiBase } from '../admin/event-resource';
-import { describeFilters, toEventFilters } from '../admin/filters';
-import { RateLimit } from '../admin/rate-limit.decorator';
-import { RateLimitGuard } from '../admin/rate-limit.guard';
-import { validateDto } from '../admin/validate-dto';
+import { principalOf } from '../http/principal';
+import { RequirePermission } from '../http/require-permission.decorator';
+import { apiError, ApiExceptionFilter } from '../http/api-error';
+import { apiBase } from '../http/api-base';
+import { describeFilters, toEventFilters } from '../http/event-filters';
+import { RateLimit } from '../http/rate-limit.decorator';
+import { RateLimitGuard } from '../http/rate-limit.guard';
+import { validateDto } from '../http/validate-dto';
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { EventFiltersDto } from '../query/event-filters';

@@ -1,8 +1,8 @@
 import { Controller, Delete, Param, UseFilters, UseGuards } from '@nestjs/common';
 import { AdminAuthGuard } from '../admin-auth.guard';
 import { AdminAuthService } from '../admin-auth.service';
-import { RequirePermission } from '../admin-permission.decorator';
-import { apiError, ApiExceptionFilter, invalidParameter } from '../api-error';
+import { RequirePermission } from '../../http/require-permission.decorator';
+import { apiError, ApiExceptionFilter, invalidParameter } from '../../http/api-error';
 import { AdminSessionService } from './admin-session.service';
 import { hostManagesSessionsMessage } from './session.messages';
 

@@ -1,4 +1,4 @@
-import { ApiException } from '../../admin/api-error';
+import { ApiException } from '../../http/api-error';
 import { invalidEmailClaimMessage, invalidNameClaimMessage } from '../../auth/claims.messages';
 
 /**

@@ -1,4 +1,5 @@
-import { DEFAULT_RATE_LIMITS, resolveAdminRateLimits } from './rate-limit';
+import { DEFAULT_RATE_LIMITS } from '../http/rate-limit';
+import { resolveAdminRateLimits } from './admin-rate-limits';
 
 describe('resolveAdminRateLimits', () => {
   it('fills in the defaults: 600 reads and 3000 writes a minute', () => {
