@@ -1,11 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import {
-  AuditPrincipal,
-  EVENTS_WRITE_SCOPE,
-  ORG_ADMIN_ROLE,
-} from '../auth/audit-principal.interface';
+import { EVENTS_WRITE_SCOPE, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
 import { nonBlankRoles } from '../auth/claims';
 import { AdminAuthService } from './admin-auth.service';
 import { ADMIN_PERMISSION, AdminPermission } from '../http/require-permission.decorator';

@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEvent } from '../event/audit-event.interface';
 
