@@ -2,7 +2,10 @@
 const shared = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@auditkit/nestjs$': '<rootDir>/libs/audit-log/src/index.ts' },
+  moduleNameMapper: {
+    '^@auditkit/nestjs$': '<rootDir>/libs/audit-log/src/index.ts',
+    '^@auditkit/nestjs/(admin|export|retention|metrics)$': '<rootDir>/libs/audit-log/src/$1/index.ts',
+  },
   testEnvironment: 'node',
 };
 

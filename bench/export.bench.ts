@@ -27,14 +27,13 @@ import { format } from 'fast-csv';
 import { createConnection as createStreamingConnection } from 'mysql2';
 import { createConnection, createPool, Pool, RowDataPacket } from 'mysql2/promise';
 import { SMTPServer } from 'smtp-server';
+import { AuditLogModule } from '@auditkit/nestjs';
+import { AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
 import {
-  AuditAdminModule,
   AuditExportModule,
   AuditExportModuleOptions,
-  AuditLogModule,
   EXPORT_CSV_COLUMNS,
-  signAuditToken,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 
 const MYSQL = process.env.AUDITKIT_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const REDIS = process.env.AUDITKIT_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -34,16 +34,18 @@ import { createConnection, Connection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import {
   ActionCatalog,
-  ApiExceptionFilter,
-  AuditAdminModule,
   AuditEvent,
   AuditLogModule,
   auditDataSourceOptions,
+  runAuditLogMigrations,
+} from '@auditkit/nestjs';
+import {
+  ApiExceptionFilter,
+  AuditAdminModule,
   EventFilters,
   EventQueryService,
-  runAuditLogMigrations,
   signAuditToken,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/admin';
 // The loader writes rows exactly as the store does, so it uses the store's own row helpers.
 import { hashTerm, normalizeTerm } from '../libs/audit-log/src/common/terms';
 import { eventRowValues, eventTerms, PreparedEvent } from '../libs/audit-log/src/store/event-row';

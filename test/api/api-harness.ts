@@ -2,15 +2,8 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditEvent,
-  AuditEventInput,
-  AuditLogModule,
-  AuditService,
-  signAuditToken,
-} from '@auditkit/nestjs';
+import { AuditEvent, AuditEventInput, AuditLogModule, AuditService } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { prng } from '../../apps/example-host/src/demo-data';
 

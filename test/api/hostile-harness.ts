@@ -2,13 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditExportModule,
-  AuditLogModule,
-  AuditService,
-} from '@auditkit/nestjs';
+import { AuditLogModule, AuditService } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
+import { AuditExportModule } from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { forgetQueues, tempDir, uniqueQueue } from '../export/support/export-app';
 import { SECRET } from './api-harness';

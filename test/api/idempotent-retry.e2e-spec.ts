@@ -3,13 +3,12 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
-  ApiExceptionFilter,
-  AuditAdminModule,
   AuditLogModule,
   AuditService,
   auditDataSourceOptions,
   verifyEventChain,
 } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
 import { createTestDatabase, MYSQL_URL, TestDatabase } from '../support/databases';
 import { TcpProxy } from '../support/tcp-proxy';
 import { SECRET, tokenFor } from './api-harness';

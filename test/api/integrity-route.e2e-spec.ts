@@ -3,15 +3,14 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
-  ApiExceptionFilter,
   auditDataSourceOptions,
-  AuditAdminModule,
   AuditLogModule,
   AuditService,
   IntegrityService,
   keyIdOf,
   parsePublicKey,
 } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
 import { createTestDatabase, DATABASES, TestDatabase } from '../support/databases';
 import { groupCreated } from '../support/events';
 import { ed25519Pem } from '../integrity/support/integrity-fixture';

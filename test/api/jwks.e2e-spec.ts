@@ -4,12 +4,8 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditLogModule,
-  AuditService,
-} from '@auditkit/nestjs';
+import { AuditLogModule, AuditService } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 
 /** Tokens signed by an identity provider's RS256 key, published as a JWKS the API fetches. */

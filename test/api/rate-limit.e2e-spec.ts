@@ -7,17 +7,15 @@ import { join } from 'node:path';
 import type { Request } from 'express';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { AuditLogModule, auditDataSourceOptions } from '@auditkit/nestjs';
 import {
   ApiExceptionFilter,
   AuditAdminModule,
   AuditAdminModuleOptions,
-  AuditExportModule,
-  AuditExportModuleOptions,
-  AuditLogModule,
   AuditPrincipal,
-  auditDataSourceOptions,
   signAuditToken,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/admin';
+import { AuditExportModule, AuditExportModuleOptions } from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import {

@@ -1,12 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditLogModule,
-  signAuditToken,
-} from '@auditkit/nestjs';
+import { AuditLogModule } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
 import { createTestDatabase, MYSQL_URL, TestDatabase } from '../support/databases';
 import { TcpProxy } from '../support/tcp-proxy';
 import { SECRET } from './api-harness';

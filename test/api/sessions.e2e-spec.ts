@@ -8,13 +8,8 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditClock,
-  auditDataSourceOptions,
-  AuditLogModule,
-} from '@auditkit/nestjs';
+import { AuditClock, auditDataSourceOptions, AuditLogModule } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
 import { createTestDatabase, DATABASES, TestDatabase } from '../support/databases';
 import { ApiHarness, SECRET, startApi, tokenFor } from './api-harness';
 

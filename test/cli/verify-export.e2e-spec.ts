@@ -3,7 +3,8 @@ import { generateKeyPairSync, hash, KeyObject } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_CSV_COLUMNS, keyIdOf, signExportManifest } from '@auditkit/nestjs';
+import { keyIdOf, signExportManifest } from '@auditkit/nestjs';
+import { EXPORT_CSV_COLUMNS } from '@auditkit/nestjs/export';
 
 // The CLI as users run it: the built binary (`npm test` builds first, see package.json pretest).
 const CLI = join(__dirname, '..', '..', 'dist', 'apps', 'admin', 'src', 'cli.js');

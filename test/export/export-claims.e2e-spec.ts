@@ -1,7 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { rmSync } from 'node:fs';
 import request from 'supertest';
-import { AuditService, EXPORT_READY_SUBJECT } from '@auditkit/nestjs';
+import { AuditService } from '@auditkit/nestjs';
+import { EXPORT_READY_SUBJECT } from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import { allEvents, createExportApp, seedEvents, tempDir, token } from './support/export-app';

@@ -8,7 +8,7 @@ import {
   EXPORT_CSV_COLUMNS,
   EXPORT_READY_SUBJECT,
   LocalExportStorage,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 import { CaptureLogger } from '../support/capture-logger';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';

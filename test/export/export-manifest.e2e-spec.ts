@@ -8,22 +8,24 @@ import type { ParsedMail } from 'mailparser';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
-  AuditAdminModule,
+  AuditLogModule,
+  AuditService,
+  keyIdOf,
+  SignedExportManifest,
+  verifyExportFile,
+} from '@auditkit/nestjs';
+import { AuditAdminModule } from '@auditkit/nestjs/admin';
+import {
   AuditExportModule,
   AuditExportModuleOptions,
   AuditExportQueueOptions,
   AuditExportService,
-  AuditLogModule,
-  AuditService,
   EXPORT_FAILED_SUBJECT,
   ExportStorage,
   ExportStorageSource,
-  keyIdOf,
   LocalExportStorage,
   MANIFEST_LINK_LABEL,
-  SignedExportManifest,
-  verifyExportFile,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import {

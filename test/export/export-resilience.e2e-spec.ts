@@ -3,12 +3,12 @@ import { rmSync } from 'node:fs';
 import Bull from 'bull';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { AuditService } from '@auditkit/nestjs';
 import {
   AuditExportService,
-  AuditService,
   EXPORT_FAILED_SUBJECT,
   LocalExportStorage,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import Bull from 'bull';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { AuditService } from '@auditkit/nestjs';
 import {
   AuditExportService,
-  AuditService,
   EXPORT_CSV_COLUMNS,
   EXPORT_READY_SUBJECT,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { auditDataSourceOptions, signAuditToken, verifyEventChain } from '@auditkit/nestjs';
+import { auditDataSourceOptions, verifyEventChain } from '@auditkit/nestjs';
+import { signAuditToken } from '@auditkit/nestjs/admin';
 import { createTestDatabase, MYSQL_URL, TestDatabase } from '../support/databases';
 import { TcpProxy } from '../support/tcp-proxy';
 

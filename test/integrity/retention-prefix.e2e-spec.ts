@@ -7,12 +7,11 @@ import { DataSource } from 'typeorm';
 import {
   auditDataSourceOptions,
   AuditLogModule,
-  AuditRetentionModule,
   AuditService,
   FileCheckpointWitness,
   IntegrityService,
-  RetentionService,
 } from '@auditkit/nestjs';
+import { AuditRetentionModule, RetentionService } from '@auditkit/nestjs/retention';
 import { createTestDatabase, DATABASES, TestDatabase } from '../support/databases';
 import { groupCreated } from '../support/events';
 import { ed25519Pem } from './support/integrity-fixture';

@@ -9,13 +9,8 @@ import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
 import request from 'supertest';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditLogModule,
-  AuditPrincipal,
-  AuditService,
-} from '@auditkit/nestjs';
+import { AuditLogModule, AuditService } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule, AuditPrincipal } from '@auditkit/nestjs/admin';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 
 interface HostUser {

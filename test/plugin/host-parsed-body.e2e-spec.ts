@@ -4,12 +4,8 @@ import express from 'express';
 import type { Request } from 'express';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
-import {
-  ApiExceptionFilter,
-  AuditAdminModule,
-  AuditLogModule,
-  AuditPrincipal,
-} from '@auditkit/nestjs';
+import { AuditLogModule } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule, AuditPrincipal } from '@auditkit/nestjs/admin';
 import { CaptureLogger } from '../support/capture-logger';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 

@@ -7,15 +7,13 @@ import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import {
-  ApiExceptionFilter,
-  AuditAdminModule,
   auditDataSourceOptions,
   AuditLogModule,
   AuditService,
   IntegrityService,
-  signAuditToken,
   SignedCheckpoint,
 } from '@auditkit/nestjs';
+import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { groupCreated } from '../support/events';
 

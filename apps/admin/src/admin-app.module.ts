@@ -1,12 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { join } from 'node:path';
-import {
-  AuditAdminModule,
-  AuditExportModule,
-  AuditLogModule,
-  AuditRetentionModule,
-} from '@auditkit/nestjs';
+import { AuditLogModule } from '@auditkit/nestjs';
+import { AuditAdminModule } from '@auditkit/nestjs/admin';
+import { AuditExportModule } from '@auditkit/nestjs/export';
+import { AuditRetentionModule } from '@auditkit/nestjs/retention';
 import { AdminConfig } from './config';
 import { integrityOptions } from './integrity-config';
 
@@ -17,7 +15,7 @@ export class AdminAppModule {
     return {
       module: AdminAppModule,
       imports: [
-        // The one scheduler of the app: checkpoints, retention and export cleanup declare @Cron jobs.
+        // The one scheduler of the app: retention and export cleanup declare @Cron jobs.
         ScheduleModule.forRoot(),
         AuditLogModule.forRoot({
           isGlobal: true,

@@ -3,15 +3,13 @@ import type { ParseArgsConfig } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import {
-  AdminSessionService,
   AuditLogModule,
-  AuditRetentionModule,
   AuditService,
   auditDataSourceOptions,
-  RetentionService,
   runAuditLogMigrations,
-  signAuditToken,
 } from '@auditkit/nestjs';
+import { AdminSessionService, signAuditToken } from '@auditkit/nestjs/admin';
+import { AuditRetentionModule, RetentionService } from '@auditkit/nestjs/retention';
 import { need, org, parseOptions, positive, ttlSeconds, UsageError } from './cli/args';
 import {
   checkpointCommand,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ApiExceptionFilter, signAuditToken } from '@auditkit/nestjs';
+import { ApiExceptionFilter, signAuditToken } from '@auditkit/nestjs/admin';
 import { AdminAppModule } from './admin-app.module';
 import { ConfigError, loadConfig } from './config';
 import { seedDemo } from './demo';

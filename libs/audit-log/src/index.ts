@@ -1,4 +1,8 @@
-// The public API of @auditkit/nestjs. Everything not exported here is internal.
+// The public API of @auditkit/nestjs, the core entry point: recording, the event, the store's
+// schema and integrity. It needs only Nest, TypeORM and the host's database driver. The admin
+// plugin, exports, retention and metrics are entry points of their own (`@auditkit/nestjs/admin`,
+// `/export`, `/retention`, `/metrics`), so a host that only records installs nothing they need.
+// Everything not exported from an entry point is internal.
 export { AuditLogModule } from './audit-log.module';
 export type { AuditLogModuleOptions } from './audit-log-options.interface';
 export { AUDIT_METADATA } from './audit-log.constants';
@@ -43,57 +47,8 @@ export { DependencyUnavailableError } from './exceptions/dependency-unavailable.
 export type { AuditDependency } from './exceptions/dependency-unavailable.exception';
 export type { AuditClock } from './common/clock';
 
-export { AuditAdminModule } from './admin/audit-admin.module';
-export type {
-  AuditAdminModuleOptions,
-  AuditAdminRateLimitOptions,
-} from './admin/audit-admin-options.interface';
-export type { AuditRateLimit } from './http/rate-limit';
-export { ApiExceptionFilter } from './http/api-error';
-export { AdminAuthGuard } from './admin/admin-auth.guard';
-export { AdminSessionService } from './admin/sessions/admin-session.service';
-export type { AdminSession, OpenedAdminSession } from './admin/sessions/admin-session.service';
-export { isValidEmailClaim, isValidNameClaim, CLAIM_LIMITS } from './auth/claims';
-export { InvalidRequesterClaimException } from './export/exceptions/invalid-requester-claim.exception';
-export { ReadinessService } from './http/readiness.service';
-export type { ReadinessCheck } from './http/readiness.service';
-export { EventQueryService } from './query/event-query.service';
-export type { EventFilters } from './query/event-filters';
-export type { AuditPrincipal } from './auth/audit-principal.interface';
-export { ORG_ADMIN_ROLE, EVENTS_WRITE_SCOPE } from './auth/audit-principal.interface';
-export { JwtVerifier, signAuditToken, InvalidTokenError } from './auth/jwt';
-export type { JwtAuthOptions, AuditTokenClaims, VerifiedToken } from './auth/jwt';
-
-export { AuditRetentionModule } from './retention/audit-retention.module';
-export type { AuditRetentionModuleOptions } from './retention/retention-options.interface';
-export { RetentionService } from './retention/retention.service';
-export type { PurgeResult } from './retention/retention.service';
 export { verifyEventChain } from './store/chain-verifier';
 export type { ChainVerification } from './store/chain-verifier';
-
-export { AuditExportModule } from './export/audit-export.module';
-export type {
-  AuditExportModuleOptions,
-  AuditExportQueueOptions,
-  AuditExportRateLimitOptions,
-} from './export/export-options.interface';
-export { AuditExportService } from './export/audit-export.service';
-export type {
-  AuditExport,
-  AuditExportRequest,
-  ExportCleanupResult,
-} from './export/audit-export.service';
-export type { ExportStatus } from './export/export-record';
-export type { ExportStorage, ExportStorageSource } from './export/storage/export-storage.interface';
-export { LocalExportStorage } from './export/storage/local-export-storage';
-export type { LocalExportStorageOptions } from './export/storage/local-export-storage';
-export { EXPORT_CSV_COLUMNS } from './export/csv/export-csv';
-export {
-  EXPORT_READY_SUBJECT,
-  EXPORT_FAILED_SUBJECT,
-  DOWNLOAD_LINK_LABEL,
-  MANIFEST_LINK_LABEL,
-} from './export/mail/export-mail';
 
 // Integrity: the chain's format, signed checkpoints, witnesses, export manifests (docs/integrity.md).
 export { IntegrityService, CheckpointRefusedError } from './integrity/integrity.service';

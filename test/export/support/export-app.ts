@@ -8,18 +8,15 @@ import Bull from 'bull';
 import { parseString } from 'fast-csv';
 import type { ParsedMail } from 'mailparser';
 import request from 'supertest';
+import { AuditClock, AuditLogModule, AuditService } from '@auditkit/nestjs';
+import { AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
 import {
-  AuditAdminModule,
-  AuditClock,
   AuditExportModule,
   AuditExportModuleOptions,
   AuditExportQueueOptions,
-  AuditLogModule,
-  AuditService,
   DOWNLOAD_LINK_LABEL,
   ExportStorage,
-  signAuditToken,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 
 export const JWT_SECRET = 'export-tests-jwt-secret-0123456789abcdef';
 export const LINK_SECRET = 'export-tests-link-secret-0123456789abcdef';

@@ -8,12 +8,12 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AuditLogModule } from '@auditkit/nestjs';
 import {
   AuditExportModule,
   AuditExportQueueOptions,
-  AuditLogModule,
   LocalExportStorage,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/export';
 import { GatedStorage } from './gated-storage';
 
 export interface WorkerProcessConfig {

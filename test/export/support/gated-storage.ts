@@ -1,7 +1,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ExportStorage, ExportStorageSource, LocalExportStorage } from '@auditkit/nestjs';
+import type {
+  ExportStorage,
+  ExportStorageSource,
+  LocalExportStorage,
+} from '@auditkit/nestjs/export';
 
 /** A pause in one write: `reached` resolves once `afterBytes` were written to the storage. */
 export interface Gate {

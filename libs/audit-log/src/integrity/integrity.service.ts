@@ -5,12 +5,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import type { ResolvedAuditLogOptions } from '../audit-log-options.interface';
 import { AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS } from '../audit-log.internal-constants';
-import { warnIfNotScheduled } from '../common/scheduler-check';
 import type { AuditEvent } from '../event/audit-event.interface';
 import { EVENTS_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
 import { ChainReport, verifyChain } from './chain-verifier';
@@ -19,7 +16,8 @@ import { CheckpointRepository } from './checkpoint-repository';
 import { SigningKeyError, SigningKeys } from './signing-keys';
 import type { CheckpointWitness } from './witness/checkpoint-witness.interface';
 
-const CHECKPOINT_CRON = 'auditkit-checkpoints';
+/** How often the time-based checkpoint schedule looks for orgs that are due. */
+const CHECKPOINT_SWEEP_MS = 60_000;
 
 /** A checkpoint that cannot be taken, in words (no events, or a state that disagrees). */
 export class CheckpointRefusedError extends Error {}
@@ -42,11 +40,11 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
   private readonly signing = new Map<string, Promise<SignedCheckpoint>>();
   private running = false;
   private closed = false;
+  private sweepTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUDIT_RESOLVED_OPTIONS) private readonly resolved: ResolvedAuditLogOptions,
-    private readonly moduleRef: ModuleRef,
   ) {
     this.options = resolved.integrity;
     this.checkpoints = new CheckpointRepository(dataSource);
@@ -61,10 +59,16 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
+  /**
+   * Starts the once-a-minute sweep for orgs that are due by time. A timer of its own rather than
+   * `@Cron`: recording is the core package, and a host that only records should not need
+   * `@nestjs/schedule` (and its date library) for checkpoints to be taken.
+   */
   onApplicationBootstrap(): void {
-    // Only worth a warning where checkpoints would be signed; unsigned ones are a convenience.
-    if (this.scheduling && this.keys)
-      warnIfNotScheduled(this.moduleRef, CHECKPOINT_CRON, 'Signed checkpoints');
+    if (!this.scheduling) return;
+    this.sweepTimer = setInterval(() => void this.scheduled(), CHECKPOINT_SWEEP_MS);
+    // The sweep alone must not keep a process (a CLI, a test) alive.
+    this.sweepTimer.unref();
   }
 
   private get scheduling(): boolean {
@@ -77,11 +81,11 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweepTimer);
     await Promise.allSettled([...this.signing.values(), ...this.verifying.values()]);
   }
 
   /** Checkpoints every org that is due: N events or T minutes since its last one. */
-  @Cron(CronExpression.EVERY_MINUTE, { name: CHECKPOINT_CRON })
   async scheduled(): Promise<void> {
     if (!this.scheduling || this.running) return;
     this.running = true;
