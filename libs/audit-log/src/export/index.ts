@@ -8,11 +8,7 @@ export type {
 } from './export-options.interface';
 export { InvalidRequesterClaimException } from './exceptions/invalid-requester-claim.exception';
 export { AuditExportService } from './audit-export.service';
-export type {
-  AuditExport,
-  AuditExportRequest,
-  ExportCleanupResult,
-} from './audit-export.service';
+export type { AuditExport, AuditExportRequest, ExportCleanupResult } from './audit-export.service';
 export type { ExportStatus } from './export-record';
 export type { ExportStorage, ExportStorageSource } from './storage/export-storage.interface';
 export { LocalExportStorage } from './storage/local-export-storage';
@@ -24,4 +20,3 @@ export {
   DOWNLOAD_LINK_LABEL,
   MANIFEST_LINK_LABEL,
 } from './mail/export-mail';
-
