@@ -1,19 +1,41 @@
-import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import {
   AUDIT_ADMIN_RESOLVED_OPTIONS,
   ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
 import type { Request, Response } from 'express';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The UI ships beside src/ and dist/ in the package (libs/audit-log/ui), two levels up from here.
 const UI_DIR = join(__dirname, '..', '..', 'ui');
-const FILES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
 };
+// Plain lower-case names, no dots or slashes of their own: nothing that could leave the folder.
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * The files the UI may serve: what the ui folder held when the controller was made, filtered to
+ * strict names. A request for anything else never reaches the file system.
+ */
+function listUiFiles(): Set<string> {
+  let entries: string[];
+  try {
+    entries = readdirSync(UI_DIR);
+  } catch {
+    return new Set();
+  }
+  return new Set(
+    entries.filter((f) => {
+      const dot = f.lastIndexOf('.');
+      return dot > 0 && NAME.test(f.slice(0, dot)) && f.slice(dot + 1) in CONTENT_TYPES;
+    }),
+  );
+}
+
 const cache = new Map<string, Buffer>();
 
 function file(name: string): Buffer {
@@ -25,12 +47,19 @@ function file(name: string): Buffer {
   return body;
 }
 
-/** Serves the admin web UI (static; it talks only to the REST API). */
+/**
+ * Serves the admin web UI (static; it talks only to the REST API): index.html and the ES modules
+ * and style sheets beside it, all at the mount path's top level so that relative URLs work.
+ */
 @Controller()
 export class UiController {
+  private readonly files: Set<string>;
+
   constructor(
     @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
-  ) {}
+  ) {
+    this.files = options.ui === false ? new Set() : listUiFiles();
+  }
 
   @Get()
   index(@Req() req: Request, @Res() res: Response) {
@@ -41,14 +70,14 @@ export class UiController {
     this.send(res, 'index.html');
   }
 
-  @Get('app.js')
-  script(@Res() res: Response) {
-    this.send(res, 'app.js');
+  @Get(':name.js')
+  script(@Param('name') name: string, @Res() res: Response) {
+    this.send(res, `${name}.js`);
   }
 
-  @Get('app.css')
-  style(@Res() res: Response) {
-    this.send(res, 'app.css');
+  @Get(':name.css')
+  style(@Param('name') name: string, @Res() res: Response) {
+    this.send(res, `${name}.css`);
   }
 
   @Get('favicon.ico')
@@ -57,11 +86,11 @@ export class UiController {
   }
 
   private send(res: Response, name: string) {
-    if (this.options.ui === false) {
+    if (this.options.ui === false || !this.files.has(name)) {
       res.status(404).json({ errors: [{ status: '404', code: 'not_found', title: 'Not found' }] });
       return;
     }
-    res.setHeader('Content-Type', FILES[name]);
+    res.setHeader('Content-Type', CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)]);
     res.setHeader(
       'Content-Security-Policy',
       "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",

@@ -1,0 +1,91 @@
+/* The log view: the table of events with its filters, integrity badge and export button. */
+
+import { loadActions } from './actions.js';
+import { $ } from './dom.js';
+import { onTableClick, onTableKey } from './event-rows.js';
+import { loadEvents } from './events.js';
+import { openExport } from './export-dialog.js';
+import { applyFromForm, readForm, syncUrl, validDay } from './filters.js';
+import { checkIntegrity, resetIntegrity } from './integrity.js';
+import { state } from './state.js';
+import { mountView, setAccountBar } from './views.js';
+
+const ORG_STORAGE_KEY = 'auditkit.org';
+
+function pickOrg(orgs) {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('org');
+  if (fromUrl && orgs.includes(fromUrl)) return fromUrl;
+  let stored = null;
+  try {
+    stored = localStorage.getItem(ORG_STORAGE_KEY);
+  } catch {
+    stored = null;
+  }
+  if (stored && orgs.includes(stored)) return stored;
+  return orgs[0];
+}
+
+export function showLog() {
+  state.org = pickOrg(state.session.orgs);
+  setAccountBar(true);
+  mountView('tpl-log');
+  document.title = 'Audit log';
+  $('org-name').textContent = state.org;
+  resetIntegrity();
+
+  // Filters from the address bar, so a filtered view can be shared or reloaded.
+  const params = new URLSearchParams(location.search);
+  const initial = {
+    q: params.get('q') || '',
+    from: validDay(params.get('from')) ? params.get('from') : '',
+    to: validDay(params.get('to')) ? params.get('to') : '',
+    action: params.get('action') || '',
+  };
+  $('f-q').value = initial.q;
+  $('f-from').value = initial.from;
+  $('f-to').value = initial.to;
+
+  $('filters').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    applyFromForm();
+  });
+  for (const id of ['f-q', 'f-from', 'f-to', 'f-action']) {
+    $(id).addEventListener('input', () => $(id).removeAttribute('aria-invalid'));
+  }
+  $('load-more').addEventListener('click', () => loadEvents(true));
+  $('export-open').addEventListener('click', openExport);
+  $('events-body').addEventListener('click', onTableClick);
+  $('events-body').addEventListener('keydown', onTableKey);
+  $('integrity-recheck').addEventListener('click', () => {
+    if (!state.integrityController) checkIntegrity();
+  });
+
+  loadActions(initial.action);
+  state.applied = initial;
+  syncUrl();
+  loadEvents(false);
+}
+
+/** The org picker in the top bar: show another org's log, keeping the other filters. */
+export function switchOrg(org) {
+  if (!state.session || !state.session.orgs.includes(org) || org === state.org) return;
+  state.org = org;
+  try {
+    localStorage.setItem(ORG_STORAGE_KEY, org);
+  } catch {
+    // storage may be unavailable; the URL still carries the org
+  }
+  $('org-single').textContent = org;
+  const name = $('org-name');
+  if (name) name.textContent = org;
+  // Actions differ per org: reset the activity filter.
+  state.applied = { ...readForm(), action: '' };
+  const select = $('f-action');
+  if (select) select.value = '';
+  syncUrl();
+  // The badge spoke of the previous org: clear it now, check again once the log is in.
+  resetIntegrity();
+  loadActions('');
+  loadEvents(false);
+}

@@ -1,0 +1,90 @@
+/* Signing in and out: the session cookie the API hands out for an access token. */
+
+import { api, ApiError, describeError } from './api.js';
+import { $ } from './dom.js';
+import { stopExportPolling } from './export-dialog.js';
+import { str } from './format.js';
+import { showLog } from './log-view.js';
+import { abortLoads, state } from './state.js';
+import { showForbidden, showSignIn } from './views.js';
+
+export function normalizeSession(json) {
+  const d = (json && json.data) || json || {};
+  const attrs = d.attributes || d;
+  let orgs = attrs.orgs;
+  if (orgs && !Array.isArray(orgs) && typeof orgs === 'object') {
+    // Tolerate the JWT claim shape { acme: ['org-admin'] }.
+    orgs = Object.keys(orgs).filter((k) => Array.isArray(orgs[k]) && orgs[k].includes('org-admin'));
+  }
+  return {
+    sub: str(attrs.sub || d.id),
+    name: str(attrs.name),
+    email: str(attrs.email),
+    orgs: Array.isArray(orgs) ? orgs.map(String) : [],
+  };
+}
+
+export function takeHashToken() {
+  const hash = location.hash.replace(/^#/, '');
+  if (!hash) return null;
+  const params = new URLSearchParams(hash);
+  const token = params.get('token');
+  if (token === null) return null;
+  // Remove the token from the address bar and history right away.
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return token.trim();
+}
+
+export async function signIn(token, button) {
+  token = token.replace(/^Bearer\s+/i, '').trim();
+  if (!token) {
+    showSignIn('Paste an access token to sign in.');
+    return;
+  }
+  if (button) button.disabled = true;
+  try {
+    const json = await api('session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    onSession(normalizeSession(json));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) showForbidden();
+    else if (err instanceof ApiError && err.status === 401)
+      showSignIn(`That token was not accepted: ${describeError(err)}`);
+    else showSignIn(describeError(err));
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+export async function signOut() {
+  stopExportPolling();
+  abortLoads();
+  try {
+    await api('session', { method: 'DELETE' });
+  } catch {
+    // The session may already be gone; signing out locally is what matters.
+  }
+  state.session = null;
+  state.org = null;
+  showSignIn(null, 'You have signed out.');
+}
+
+export function sessionExpired() {
+  stopExportPolling();
+  abortLoads();
+  const dialog = $('export-dialog');
+  if (dialog.open) dialog.close();
+  state.session = null;
+  showSignIn('Your session has ended. Sign in again.');
+}
+
+export function onSession(session) {
+  state.session = session;
+  if (!session.orgs.length) {
+    showForbidden();
+    return;
+  }
+  showLog();
+}

@@ -1,0 +1,31 @@
+/* What the page knows: the session, the org on show, the applied filters, what is in flight. */
+
+export function emptyFilters() {
+  return { q: '', from: '', to: '', action: '' };
+}
+
+export const state = {
+  session: null, // { sub, name, email, orgs: [] }
+  org: null,
+  actions: new Map(), // action id -> { displayName, category, groupDisplayName }
+  categories: new Map(), // category -> groupDisplayName
+  applied: emptyFilters(),
+  next: null,
+  count: 0,
+  loadController: null,
+  actionsController: null,
+  exportTimer: null,
+  exportRun: 0,
+  integrityController: null,
+  integrityOrg: null, // the org the badge was last checked (or is being checked) for
+};
+
+export function abortLoads() {
+  if (state.loadController) state.loadController.abort();
+  state.loadController = null;
+  if (state.actionsController) state.actionsController.abort();
+  state.actionsController = null;
+  if (state.integrityController) state.integrityController.abort();
+  state.integrityController = null;
+  state.integrityOrg = null;
+}

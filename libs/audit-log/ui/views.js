@@ -1,0 +1,59 @@
+/*
+ * Views are cloned from <template>s into <main> one at a time, so that only the
+ * active view's labels and buttons exist in the document. This file has the
+ * shared parts and the two small views; the log view is in log-view.js.
+ */
+
+import { $, h } from './dom.js';
+import { signIn, signOut } from './session.js';
+import { abortLoads, state } from './state.js';
+
+export function mountView(templateId) {
+  abortLoads();
+  const main = $('main');
+  main.replaceChildren($(templateId).content.cloneNode(true));
+}
+
+export function setAccountBar(visible) {
+  const account = $('account');
+  account.hidden = !visible;
+  if (!visible) return;
+  const s = state.session;
+  $('user-name').textContent = s.name || s.email || s.sub;
+  $('user-name').title = s.email || '';
+  const picker = $('org-picker');
+  const single = $('org-single');
+  if (s.orgs.length > 1) {
+    const select = $('org-select');
+    select.replaceChildren(...s.orgs.map((o) => h('option', { value: o, text: o })));
+    select.value = state.org;
+    picker.hidden = false;
+    single.hidden = true;
+  } else {
+    picker.hidden = true;
+    single.hidden = false;
+    single.textContent = state.org || '';
+  }
+}
+
+export function showSignIn(error, info) {
+  setAccountBar(false);
+  mountView('tpl-signin');
+  document.title = 'Sign in · Audit log';
+  const err = $('signin-error');
+  err.textContent = error || '';
+  err.className = error ? 'alert alert-error' : info ? 'alert alert-info' : 'alert';
+  if (!error && info) err.textContent = info;
+  $('signin-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    signIn($('token-input').value, $('signin-button'));
+  });
+  $('token-input').focus();
+}
+
+export function showForbidden() {
+  setAccountBar(false);
+  mountView('tpl-forbidden');
+  document.title = 'Audit log';
+  $('forbidden-sign-out').addEventListener('click', signOut);
+}
