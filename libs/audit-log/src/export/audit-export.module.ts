@@ -1,4 +1,5 @@
 import {
+  DynamicModule,
   Inject,
   Logger,
   Module,
@@ -21,30 +22,26 @@ import { ExportRepository } from './export-repository';
 import {
   AUDIT_EXPORT_LINK_SIGNER,
   AUDIT_EXPORT_MAILER,
-  AUDIT_EXPORT_QUEUE,
   AUDIT_EXPORT_RESOLVED_OPTIONS,
   AUDIT_EXPORT_STORAGE,
   EXPORT_CLEANUP_CRON,
 } from './export.internal-constants';
 import { adminPluginMissingMessage } from './export.messages';
 import {
-  AUDIT_EXPORT_MODULE_OPTIONS,
+  AUDIT_EXPORT_ASYNC_OPTIONS_TYPE,
+  AUDIT_EXPORT_OPTIONS_TYPE,
   AuditExportConfigurableModule,
-  resolveExportOptions,
+  DEFAULT_EXPORT_QUEUE_NAME,
+  ExportQueueRegistration,
+  exportQueueRegistration,
 } from './export.module-definition';
 import { ExportsController } from './exports.controller';
 import { ExportMailer } from './mail/export-mailer';
-import { BullExportQueue } from './queue/bull-export-queue';
-import { ExportJobQueue } from './queue/export-job-queue.interface';
-import { InProcessExportQueue } from './queue/in-process-export-queue';
+import { withExportQueue } from './queue/export-queue.registration';
 import { LocalExportStorage } from './storage/local-export-storage';
 
+// The options and the queue come with forRoot()/forRootAsync() (see withExportQueue).
 const providers: Provider[] = [
-  {
-    provide: AUDIT_EXPORT_RESOLVED_OPTIONS,
-    useFactory: resolveExportOptions,
-    inject: [AUDIT_EXPORT_MODULE_OPTIONS],
-  },
   {
     provide: AUDIT_EXPORT_STORAGE,
     useFactory: (o: ResolvedAuditExportOptions) =>
@@ -64,26 +61,6 @@ const providers: Provider[] = [
         outboxDir: o.outboxDir,
         logger: new Logger('AuditExport'),
       }),
-    inject: [AUDIT_EXPORT_RESOLVED_OPTIONS],
-  },
-  {
-    provide: AUDIT_EXPORT_QUEUE,
-    useFactory: (o: ResolvedAuditExportOptions): ExportJobQueue => {
-      const logger = new Logger('AuditExport');
-      const retry = { attempts: o.queue.attempts, backoffMs: o.queue.backoffMs };
-      if (!o.redisUrl) return new InProcessExportQueue(retry, logger);
-      return new BullExportQueue({
-        ...retry,
-        redisUrl: o.redisUrl,
-        name: o.queue.name,
-        prefix: o.queue.prefix,
-        lockDurationMs: o.queue.lockDurationMs,
-        stalledIntervalMs: o.queue.stalledIntervalMs,
-        maxStalledCount: o.queue.maxStalledCount,
-        commandTimeoutMs: o.queue.commandTimeoutMs,
-        logger,
-      });
-    },
     inject: [AUDIT_EXPORT_RESOLVED_OPTIONS],
   },
   {
@@ -113,7 +90,7 @@ const providers: Provider[] = [
  * AuditExportModule.forRootAsync({
  *   inject: [ConfigService],
  *   useFactory: (config: ConfigService) => ({
- *     redisUrl: config.get('REDIS_URL'),
+ *     redisUrl: config.getOrThrow('REDIS_URL'),
  *     publicUrl: config.getOrThrow('PUBLIC_URL'),
  *     linkSecret: config.getOrThrow('EXPORT_LINK_SECRET'),
  *     worker: config.get('WORKER') !== 'false',
@@ -122,8 +99,10 @@ const providers: Provider[] = [
  * ```
  *
  * With `redisUrl`, jobs go through a Bull queue that any number of API processes
- * (`worker: false`) feed and any number of worker processes drain. Without it, jobs run in the
- * process that queued them (development).
+ * (`worker: false`) feed and any number of worker processes drain. `@nestjs/bull` registers it
+ * (`getQueueToken(queue.name)`); with `queue.useHostConnection` it uses the host's
+ * `BullModule.forRoot()` connection instead of `redisUrl`. Without either, jobs run in the
+ * process that queued them (development) and no Bull queue is created.
  */
 @Module({
   controllers: [ExportsController, ExportDownloadController],
@@ -135,6 +114,38 @@ export class AuditExportModule
   implements OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly logger = new Logger('AuditExport');
+
+  /** The module, with a Bull queue when `redisUrl` or `queue.useHostConnection` is set. */
+  static forRoot(options: typeof AUDIT_EXPORT_OPTIONS_TYPE): DynamicModule {
+    return withExportQueue(super.forRoot(options), exportQueueRegistration(options));
+  }
+
+  /**
+   * The module with options from a factory. The Bull queue is registered before the factory
+   * runs (its name is its token), so it is declared here: the factory must then give `redisUrl`
+   * or `queue.useHostConnection` (with `bullQueue.configKey` as its configKey), or none of them
+   * with `bullQueue: false`; a mismatch fails the start.
+   */
+  static forRootAsync(
+    options: typeof AUDIT_EXPORT_ASYNC_OPTIONS_TYPE & {
+      /**
+       * The Bull export queue: its `name` (the factory's `queue.name` must be unset or equal)
+       * and the `configKey` of the host's `BullModule.forRoot()` it shares, if one; `false` for
+       * the in-process queue.
+       * @default { name: 'auditkit-exports' }
+       */
+      bullQueue?: Partial<ExportQueueRegistration> | false;
+    },
+  ): DynamicModule {
+    const { bullQueue = {}, ...rest } = options;
+    return withExportQueue(
+      super.forRootAsync(rest),
+      bullQueue && {
+        name: bullQueue.name ?? DEFAULT_EXPORT_QUEUE_NAME,
+        configKey: bullQueue.configKey,
+      },
+    );
+  }
 
   constructor(
     @Inject(AUDIT_EXPORT_MAILER) private readonly mailer: ExportMailer,

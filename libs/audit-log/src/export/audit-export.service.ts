@@ -257,7 +257,7 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
 
   onApplicationBootstrap(): void {
     if (this.queue.kind === 'in-process') this.logger.warn(inProcessQueueMessage());
-    if (this.options.redisUrl) this.registerReadiness();
+    if (this.queue.kind === 'bull') this.registerReadiness();
     if (!this.options.worker) return;
     this.queue.work(this.options.concurrency, (exportId) => this.processor.run(exportId));
     const interval = this.options.queue.recoveryIntervalMs;

@@ -5,10 +5,23 @@ import type { ExportStorage } from './storage/export-storage.interface';
 
 /** Tuning of the export job queue (Bull on Redis, or the in-process dev queue). */
 export interface AuditExportQueueOptions {
-  /** Bull queue name; give each app (or test) its own to keep them apart. @default 'auditkit-exports' */
+  /**
+   * Bull queue name, registered with `@nestjs/bull`: `getQueueToken(name)` resolves the queue in
+   * the app. Give each app (or test) its own to keep them apart. With `forRootAsync()`, the name
+   * is set there (`bullQueue`), since the queue is registered before the factory runs.
+   * @default 'auditkit-exports'
+   */
   name?: string;
-  /** Bull key prefix in Redis. @default 'bull' */
+  /** Bull key prefix in Redis. @default 'bull' (with `useHostConnection`: the host's prefix) */
   prefix?: string;
+  /**
+   * Put the queue on the connection the host app registered with `@nestjs/bull`'s
+   * `BullModule.forRoot()` (its Redis, prefix and settings) instead of `redisUrl`: `true` for the
+   * default configuration, a string for the one registered as `BullModule.forRoot(configKey, ...)`.
+   * The export module's own settings (lock, stalled check) still apply to its queue.
+   * @default false (the queue connects to `redisUrl`)
+   */
+  useHostConnection?: boolean | string;
   /** Tries per export before it is marked `failed` (a killed worker's try counts). @default 3 */
   attempts?: number;
   /** First retry delay; doubles on each retry (exponential backoff). @default 5000 */
@@ -65,14 +78,15 @@ export interface AuditExportRateLimitOptions {
 /** Options of `AuditExportModule.forRoot()` / `forRootAsync()`. */
 export interface AuditExportModuleOptions {
   /**
-   * Redis for the Bull export queue, `redis://[user:pass@]host:port[/db]`. When unset, export
-   * jobs run in the process that queued them (development only; logged as a warning).
+   * Redis for the Bull export queue, `redis://[user:pass@]host:port[/db]`. When unset (and
+   * `queue.useHostConnection` is not set), export jobs run in the process that queued them
+   * (development only; logged as a warning).
    * @default undefined (in-process)
    */
   redisUrl?: string;
   /**
    * Process export jobs in this process. API-only processes set `false` and only queue jobs for
-   * worker processes (needs `redisUrl`).
+   * worker processes (needs `redisUrl` or `queue.useHostConnection`).
    * @default true
    */
   worker?: boolean;
@@ -134,7 +148,8 @@ export interface ResolvedAuditExportOptions extends Required<
   redisUrl?: string;
   smtpUrl?: string;
   storage?: ExportStorage;
-  queue: Required<AuditExportQueueOptions>;
+  /** `prefix` is unset when the host's `BullModule.forRoot()` configuration decides it. */
+  queue: Required<Omit<AuditExportQueueOptions, 'prefix'>> & { prefix?: string };
   rateLimit: {
     exports: AuditRateLimit | false;
     downloads: AuditRateLimit | false;

@@ -23,6 +23,7 @@ describe('resolveExportOptions', () => {
       queue: {
         name: 'auditkit-exports',
         prefix: 'bull',
+        useHostConnection: false,
         attempts: 3,
         backoffMs: 5000,
         lockDurationMs: 30000,
@@ -65,6 +66,11 @@ describe('resolveExportOptions', () => {
     [{ linkTtlHours: 0 }, 'options.linkTtlHours must be a positive number'],
     [{ queue: { attempts: 0 } }, 'options.queue.attempts must be'],
     [{ queue: { commandTimeoutMs: 0 } }, 'options.queue.commandTimeoutMs must be'],
+    [{ queue: { useHostConnection: '' } }, 'options.queue.useHostConnection must be true, false'],
+    [
+      { redisUrl: 'redis://h:6379', queue: { useHostConnection: true } },
+      'options.queue.useHostConnection and redisUrl exclude each other',
+    ],
     [
       { rateLimit: { exports: { limit: 0, windowMs: 1000 } } },
       'AuditExportModule: options.rateLimit.exports must be false or { limit, windowMs } with whole numbers of at least 1',
@@ -93,6 +99,37 @@ describe('resolveExportOptions', () => {
       redisUrl: 'redis://127.0.0.1:6379/2',
     });
     expect(o).toMatchObject({ worker: false, redisUrl: 'redis://127.0.0.1:6379/2' });
+  });
+
+  it("shares the host's BullModule.forRoot() connection, keeping its prefix unless one is given", () => {
+    const o = resolveExportOptions({
+      ...required,
+      worker: false,
+      queue: { useHostConnection: 'k' },
+    });
+    expect(o.queue).toMatchObject({ name: 'auditkit-exports', useHostConnection: 'k' });
+    expect(o.queue.prefix).toBeUndefined();
+    expect(
+      resolveExportOptions({ ...required, queue: { useHostConnection: true, prefix: 'p' } }).queue
+        .prefix,
+    ).toBe('p');
+  });
+
+  it('takes the name forRootAsync() registered, and refuses options that do not fit it', () => {
+    const redisUrl = 'redis://127.0.0.1:6379';
+    expect(resolveExportOptions({ ...required, redisUrl }, { name: 'q' }).queue.name).toBe('q');
+    expect(() => resolveExportOptions(required, { name: 'q' })).toThrow(
+      'options.redisUrl or queue.useHostConnection is required: forRootAsync() registered a Bull queue',
+    );
+    expect(() => resolveExportOptions({ ...required, redisUrl }, false)).toThrow(
+      'options.redisUrl must be unset: forRootAsync() was given bullQueue: false',
+    );
+    expect(() =>
+      resolveExportOptions({ ...required, redisUrl, queue: { name: 'other' } }, { name: 'q' }),
+    ).toThrow("options.queue.name must be unset or 'q'");
+    expect(() =>
+      resolveExportOptions({ ...required, queue: { useHostConnection: 'k' } }, { name: 'q' }),
+    ).toThrow('options.queue.useHostConnection must match the configKey');
   });
 
   it('never echoes a secret in its errors', () => {

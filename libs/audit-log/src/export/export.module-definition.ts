@@ -44,9 +44,37 @@ function positiveInt(name: string, value: number | undefined, def: number, min =
   return value;
 }
 
-/** The one place defaults are merged and options checked; a bad option fails the start. */
+/** Name of the export queue when `queue.name` (or `forRootAsync`'s `bullQueue`) is unset. */
+export const DEFAULT_EXPORT_QUEUE_NAME = 'auditkit-exports';
+
+/** The Bull queue `AuditExportModule` registers with `@nestjs/bull`, decided when it is defined. */
+export interface ExportQueueRegistration {
+  /** Its name, and so its token: `getQueueToken(name)`. */
+  name: string;
+  /** The host's `BullModule.forRoot(configKey, ...)` it shares; unset: the default one, if any. */
+  configKey?: string;
+}
+
+/** What `forRoot()` registers for these options: a Bull queue, or `false` for the in-process one. */
+export function exportQueueRegistration(
+  options: AuditExportModuleOptions,
+): ExportQueueRegistration | false {
+  const host = options.queue?.useHostConnection;
+  if (!options.redisUrl && !host) return false;
+  return {
+    name: options.queue?.name ?? DEFAULT_EXPORT_QUEUE_NAME,
+    configKey: typeof host === 'string' ? host : undefined,
+  };
+}
+
+/**
+ * The one place defaults are merged and options checked; a bad option fails the start.
+ * @param registered the queue the module registered when it was defined (`forRootAsync()` does
+ *   before these options exist): they must agree. @default what `forRoot()` registers for them
+ */
 export function resolveExportOptions(
   options: AuditExportModuleOptions,
+  registered: ExportQueueRegistration | false = exportQueueRegistration(options),
 ): ResolvedAuditExportOptions {
   const publicUrl = url('publicUrl', options.publicUrl, ['http:', 'https:']);
   if (!publicUrl) throw new Error(invalidExportOptionMessage('publicUrl', 'is required'));
@@ -60,12 +88,70 @@ export function resolveExportOptions(
   }
   const redisUrl = url('redisUrl', options.redisUrl, ['redis:', 'rediss:']);
   const smtpUrl = url('smtpUrl', options.smtpUrl, ['smtp:', 'smtps:']);
+  const q = options.queue ?? {};
+  const useHostConnection = q.useHostConnection ?? false;
+  if (
+    typeof useHostConnection !== 'boolean' &&
+    !(typeof useHostConnection === 'string' && useHostConnection)
+  ) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'queue.useHostConnection',
+        'must be true, false or the configKey of a BullModule.forRoot()',
+      ),
+    );
+  }
+  if (redisUrl && useHostConnection) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'queue.useHostConnection',
+        "and redisUrl exclude each other: the queue connects to one Redis (the host's or its own)",
+      ),
+    );
+  }
+  // forRootAsync() registers the Bull queue (or not) before these options exist: they must agree.
+  const bull = Boolean(redisUrl || useHostConnection);
+  if (registered && !bull) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'redisUrl',
+        'or queue.useHostConnection is required: forRootAsync() registered a Bull queue ' +
+          '(pass it bullQueue: false for the in-process queue)',
+      ),
+    );
+  }
+  if (!registered && bull) {
+    throw new Error(
+      invalidExportOptionMessage(
+        redisUrl ? 'redisUrl' : 'queue.useHostConnection',
+        'must be unset: forRootAsync() was given bullQueue: false (the in-process queue)',
+      ),
+    );
+  }
+  if (registered && q.name !== undefined && q.name !== registered.name) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'queue.name',
+        `must be unset or '${registered.name}', the name forRootAsync() registered (bullQueue.name)`,
+      ),
+    );
+  }
+  const configKey = typeof useHostConnection === 'string' ? useHostConnection : undefined;
+  if (registered && configKey !== registered.configKey) {
+    throw new Error(
+      invalidExportOptionMessage(
+        'queue.useHostConnection',
+        `must match the configKey forRootAsync() registered (bullQueue.configKey: ${registered.configKey ?? 'unset'})`,
+      ),
+    );
+  }
   const worker = options.worker ?? true;
-  if (!worker && !redisUrl) {
+  if (!worker && !bull) {
     throw new Error(
       invalidExportOptionMessage(
         'worker',
-        'false needs redisUrl: without Redis, exports run in the process that queued them',
+        'false needs redisUrl or queue.useHostConnection: without Redis, exports run in the ' +
+          'process that queued them',
       ),
     );
   }
@@ -78,7 +164,6 @@ export function resolveExportOptions(
       ),
     );
   }
-  const q = options.queue ?? {};
   const rateLimit = options.rateLimit ?? {};
   return {
     redisUrl,
@@ -96,8 +181,10 @@ export function resolveExportOptions(
     clock: options.clock ?? systemClock,
     cleanup: options.cleanup ?? true,
     queue: {
-      name: q.name ?? 'auditkit-exports',
-      prefix: q.prefix ?? 'bull',
+      name: registered ? registered.name : (q.name ?? DEFAULT_EXPORT_QUEUE_NAME),
+      // On the host's connection, its BullModule.forRoot() prefix applies unless one is given.
+      prefix: useHostConnection ? q.prefix : (q.prefix ?? 'bull'),
+      useHostConnection,
       attempts: positiveInt('queue.attempts', q.attempts, 3),
       backoffMs: positiveInt('queue.backoffMs', q.backoffMs, 5000, 0),
       lockDurationMs: positiveInt('queue.lockDurationMs', q.lockDurationMs, 30_000),

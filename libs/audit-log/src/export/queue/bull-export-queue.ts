@@ -1,4 +1,4 @@
-import Bull from 'bull';
+import type { Queue } from 'bull';
 import { DependencyUnavailableError } from '../../exceptions/dependency-unavailable.exception';
 import { queueErrorMessage } from '../export.messages';
 import {
@@ -13,20 +13,15 @@ import {
   redisTimeoutMessage,
 } from './export-queue.messages';
 
-/** Options of {@link BullExportQueue}. */
+/** Options of {@link BullExportQueue}; Redis, names and lock settings are the queue's own. */
 export interface BullExportQueueOptions extends ExportRetryPolicy {
-  redisUrl: string;
-  name: string;
-  prefix: string;
-  lockDurationMs: number;
-  stalledIntervalMs: number;
-  maxStalledCount: number;
   /** Longest wait for Redis in `add`, `has` and `ping` before they fail as unavailable. */
   commandTimeoutMs: number;
   logger: ExportQueueLogger;
 }
 
-interface ExportJobData {
+/** What an export job carries. */
+export interface ExportJobData {
   exportId: string;
 }
 
@@ -63,7 +58,8 @@ function describe(err: unknown): string {
 }
 
 /**
- * Export jobs on a Bull queue in Redis. The export id is the job id, so adding an export twice
+ * Export jobs on a Bull queue in Redis, the queue `@nestjs/bull` registered for the module (see
+ * `bullQueueOptions` for its settings). The export id is the job id, so adding an export twice
  * never makes two jobs; a worker that dies leaves its job locked until Bull's stalled check
  * hands it to another worker. Finished jobs are removed: the database keeps the history.
  *
@@ -74,27 +70,16 @@ function describe(err: unknown): string {
  */
 export class BullExportQueue implements ExportJobQueue {
   readonly kind = 'bull';
-  private readonly queue: Bull.Queue<ExportJobData>;
   private closing = false;
   private lastError?: { message: string; at: number };
   /** Why Redis is unreachable, while the queue's connection is down. */
   private down?: string;
   private downLogged = false;
 
-  constructor(private readonly options: BullExportQueueOptions) {
-    this.queue = new Bull<ExportJobData>(options.name, options.redisUrl, {
-      prefix: options.prefix,
-      redis: {
-        // Reconnect quickly after a Redis restart instead of Bull's default of up to 20 s.
-        retryStrategy: (times: number) => Math.min(100 * times, 2000),
-      },
-      settings: {
-        lockDuration: options.lockDurationMs,
-        stalledInterval: options.stalledIntervalMs,
-        maxStalledCount: options.maxStalledCount,
-        retryProcessDelay: 1000,
-      },
-    });
+  constructor(
+    private readonly queue: Queue<ExportJobData>,
+    private readonly options: BullExportQueueOptions,
+  ) {
     // Without a listener, a lost connection or a job that vanished with a Redis restart would be
     // an unhandled 'error' event.
     this.queue.on('error', (err) => this.onError(err));
