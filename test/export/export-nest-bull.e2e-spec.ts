@@ -4,12 +4,9 @@ import { Test } from '@nestjs/testing';
 import { rmSync } from 'node:fs';
 import Bull from 'bull';
 import request from 'supertest';
-import {
-  AuditAdminModule,
-  AuditExportModule,
-  AuditExportService,
-  AuditLogModule,
-} from '@auditkit/nestjs';
+import { AuditLogModule } from '@auditkit/nestjs';
+import { AuditAdminModule } from '@auditkit/nestjs/admin';
+import { AuditExportModule, AuditExportService } from '@auditkit/nestjs/export';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { waitFor } from '../support/wait-for';
 import {

@@ -7,14 +7,13 @@ import { createServer, AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Browser, chromium } from 'playwright-core';
 import request from 'supertest';
+import { AuditLogModule, AuditService } from '@auditkit/nestjs';
 import {
   ApiExceptionFilter,
   AuditAdminModule,
-  AuditLogModule,
   AuditPrincipal,
-  AuditService,
   signAuditToken,
-} from '@auditkit/nestjs';
+} from '@auditkit/nestjs/admin';
 import { AdminAppModule } from '../../apps/admin/src/admin-app.module';
 import { loadConfig } from '../../apps/admin/src/config';
 import { createTestDatabase, TestDatabase } from '../support/databases';
