@@ -4,6 +4,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Cron, CronExpression } from '@nestjs/schedule';
@@ -12,6 +13,11 @@ import type { ResolvedAuditLogOptions } from '../audit-log-options.interface';
 import { AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS } from '../audit-log.internal-constants';
 import { warnIfNotScheduled } from '../common/scheduler-check';
 import type { AuditEvent } from '../event/audit-event.interface';
+import {
+  AUDIT_METRICS_SINK,
+  AuditMetricsSink,
+  NOOP_METRICS_SINK,
+} from '../metrics/audit-metrics-sink';
 import { EVENTS_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
 import { ChainReport, verifyChain } from './chain-verifier';
 import { CheckpointBody, CheckpointKind, signCheckpoint, SignedCheckpoint } from './checkpoint';
@@ -47,6 +53,9 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUDIT_RESOLVED_OPTIONS) private readonly resolved: ResolvedAuditLogOptions,
     private readonly moduleRef: ModuleRef,
+    @Optional()
+    @Inject(AUDIT_METRICS_SINK)
+    private readonly metrics: AuditMetricsSink = NOOP_METRICS_SINK,
   ) {
     this.options = resolved.integrity;
     this.checkpoints = new CheckpointRepository(dataSource);
@@ -242,6 +251,11 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
         witnessed,
       );
     })();
+    // Counted once per run, however many callers share it.
+    run.then(
+      (report) => this.metrics.verificationFinished(report.ok ? 'intact' : 'broken'),
+      () => this.metrics.verificationFinished('error'),
+    );
     if (extra.length === 0) {
       this.verifying.set(orgId, run);
       void run.finally(() => this.verifying.delete(orgId)).catch(() => undefined);
@@ -254,6 +268,7 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
       ? signCheckpoint(body, this.keys.privateKey)
       : { ...body, signature: '' };
     await this.checkpoints.insert(cp);
+    this.metrics.checkpointStored(cp.kind);
     await this.publish(cp, this.options.witnesses);
     return cp;
   }
