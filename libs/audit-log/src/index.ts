@@ -128,3 +128,9 @@ export type {
   ExportVerification,
 } from './integrity/export-manifest';
 export { AuditKitIntegrity1765000000000 } from './store/migrations/1765000000000-integrity';
+
+// Metrics: Prometheus through prom-client, opt-in (README "Metrics"). The module loads
+// prom-client only when it is imported into an app; this block moves to the
+// `@auditkit/nestjs/metrics` entry point when prom-client becomes an optional peer dependency.
+export { AuditMetricsModule, AUDIT_METRICS_REGISTRY } from './metrics';
+export type { AuditMetricsModuleOptions } from './metrics';
