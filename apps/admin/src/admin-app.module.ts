@@ -5,6 +5,7 @@ import {
   AuditAdminModule,
   AuditExportModule,
   AuditLogModule,
+  AuditMetricsModule,
   AuditRetentionModule,
 } from '@auditkit/nestjs';
 import { AdminConfig } from './config';
@@ -49,6 +50,16 @@ export class AdminAppModule {
           retentionDays: config.retentionDays,
           schedule: config.scheduler,
         }),
+        // On by default at /metrics on the HTTP port; outside the admin guard and rate limits.
+        ...(config.metrics.enabled
+          ? [
+              AuditMetricsModule.forRoot({
+                defaultMetrics: true,
+                port: config.metrics.port,
+                token: config.metrics.token,
+              }),
+            ]
+          : []),
       ],
     };
   }
