@@ -5,6 +5,7 @@ import { AuditLogModule } from '@auditkit/nestjs';
 import { AuditAdminModule } from '@auditkit/nestjs/admin';
 import { AuditExportModule } from '@auditkit/nestjs/export';
 import { AuditRetentionModule } from '@auditkit/nestjs/retention';
+import { AuditMetricsModule } from '@auditkit/nestjs/metrics';
 import { AdminConfig } from './config';
 import { integrityOptions } from './integrity-config';
 
@@ -47,6 +48,16 @@ export class AdminAppModule {
           retentionDays: config.retentionDays,
           schedule: config.scheduler,
         }),
+        // On by default at /metrics on the HTTP port; outside the admin guard and rate limits.
+        ...(config.metrics.enabled
+          ? [
+              AuditMetricsModule.forRoot({
+                defaultMetrics: true,
+                port: config.metrics.port,
+                token: config.metrics.token,
+              }),
+            ]
+          : []),
       ],
     };
   }

@@ -32,6 +32,8 @@ export interface AdminConfig {
   integrity: IntegrityConfig;
   /** Serve HTTP in this process. */
   http: boolean;
+  /** Prometheus metrics (README "Metrics"). */
+  metrics: MetricsConfig;
   /** Process export jobs in this process. */
   worker: boolean;
   /** Run the retention schedule in this process. */
@@ -40,6 +42,40 @@ export interface AdminConfig {
   production: boolean;
   /** Configuration that works but should be looked at; logged at start. */
   warnings: string[];
+}
+
+/** `AUDITKIT_METRICS`, `AUDITKIT_METRICS_PORT`, `AUDITKIT_METRICS_TOKEN`. */
+export interface MetricsConfig {
+  /** Collect and serve metrics. */
+  enabled: boolean;
+  /** Serve them on this port instead of `PORT`. */
+  port?: number;
+  /** Bearer token a scrape must carry. */
+  token?: string;
+}
+
+/** Metrics are on by default, at `/metrics` on the HTTP port without a token. */
+function metricsConfig(
+  env: NodeJS.ProcessEnv,
+  port: number,
+  http: boolean,
+  warnings: string[],
+): MetricsConfig {
+  const enabled = flag(env, 'AUDITKIT_METRICS', true);
+  const metricsPort = env.AUDITKIT_METRICS_PORT
+    ? int(env, 'AUDITKIT_METRICS_PORT', 0, 1, 65535)
+    : undefined;
+  if (metricsPort !== undefined && metricsPort === port) {
+    throw new ConfigError('AUDITKIT_METRICS_PORT must differ from PORT');
+  }
+  const token = env.AUDITKIT_METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError('AUDITKIT_METRICS_TOKEN must be at least 16 characters');
+  }
+  if (enabled && !http && metricsPort === undefined) {
+    warnings.push('Metrics are not served without HTTP; set AUDITKIT_METRICS_PORT to scrape them');
+  }
+  return { enabled, port: metricsPort, token };
 }
 
 /** `limit` requests per `windowMs`, or `false` for no limit. */
@@ -92,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     throw new ConfigError('AUDITKIT_JWT_SECRET is required when NODE_ENV=production');
   }
   if (!jwtSecret) jwtSecret = devSecret(dataDir);
+  const http = flag(env, 'AUDITKIT_HTTP', true);
   return {
     port,
     databaseUrl,
@@ -112,7 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
       reads: rateLimit(env, 'AUDITKIT_READ_RATE_LIMIT'),
     },
     integrity: loadIntegrityConfig(env, dataDir, production),
-    http: flag(env, 'AUDITKIT_HTTP', true),
+    http,
+    metrics: metricsConfig(env, port, http, warnings),
     worker: flag(env, 'AUDITKIT_WORKER', true),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),
     dataDir,

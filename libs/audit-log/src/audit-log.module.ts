@@ -12,6 +12,7 @@ import { ActionCatalog } from './catalog/action-catalog';
 import { IntegrityService } from './integrity/integrity.service';
 import { AuditInterceptor } from './recording/audit.interceptor';
 import { AuditService } from './recording/audit.service';
+import { AUDIT_METRICS_SINK, AuditMetricsSink } from './metrics/audit-metrics-sink';
 import { AuditWriter } from './recording/audit-writer';
 import { auditDataSourceOptions } from './store/data-source-options';
 import { EventStore } from './store/event-store';
@@ -47,9 +48,10 @@ const coreProviders: Provider[] = [
   },
   {
     provide: AuditWriter,
-    useFactory: (store: EventStore, o: ResolvedAuditLogOptions) =>
-      new AuditWriter(store, { policy: o.failurePolicy, ...o.writer }),
-    inject: [EventStore, AUDIT_RESOLVED_OPTIONS],
+    useFactory: (store: EventStore, o: ResolvedAuditLogOptions, metrics?: AuditMetricsSink) =>
+      new AuditWriter(store, { policy: o.failurePolicy, ...o.writer }, metrics),
+    // AuditMetricsModule is global and provides the sink when the app collects metrics.
+    inject: [EventStore, AUDIT_RESOLVED_OPTIONS, { token: AUDIT_METRICS_SINK, optional: true }],
   },
   AuditService,
   AuditInterceptor,

@@ -15,6 +15,7 @@ import { isValidEmailClaim, isValidNameClaim } from '../auth/claims';
 import { ulid } from '../common/ulid';
 import type { AuditLocation } from '../event/audit-event.interface';
 import type { EventFilters } from '../query/event-filters';
+import { AUDIT_METRICS_SINK, AuditMetricsSink } from '../metrics/audit-metrics-sink';
 import { AuditService } from '../recording/audit.service';
 import { InvalidRequesterClaimException } from './exceptions/invalid-requester-claim.exception';
 import { ExportProcessor } from './export-processor';
@@ -103,6 +104,7 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
     private readonly processor: ExportProcessor,
     private readonly audit: AuditService,
     @Optional() private readonly readiness?: ReadinessService,
+    @Optional() @Inject(AUDIT_METRICS_SINK) private readonly metrics?: AuditMetricsSink,
   ) {}
 
   /**
@@ -256,6 +258,7 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   onApplicationBootstrap(): void {
+    this.metrics?.watchExports(() => this.repository.countByStatus());
     if (this.queue.kind === 'in-process') this.logger.warn(inProcessQueueMessage());
     if (this.queue.kind === 'bull') this.registerReadiness();
     if (!this.options.worker) return;

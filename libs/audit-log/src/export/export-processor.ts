@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { describeFilters } from '../http/event-filters';
 import { ActionCatalog } from '../catalog/action-catalog';
@@ -9,6 +9,11 @@ import {
   SignedExportManifest,
 } from '../integrity/export-manifest';
 import { IntegrityService } from '../integrity/integrity.service';
+import {
+  AUDIT_METRICS_SINK,
+  AuditMetricsSink,
+  NOOP_METRICS_SINK,
+} from '../metrics/audit-metrics-sink';
 import { EventQueryService } from '../query/event-query.service';
 import { Chunked } from './csv/chunked';
 import { writeEventsCsv, WriteEventsCsvResult } from './csv/export-csv';
@@ -76,6 +81,9 @@ export class ExportProcessor {
     @Inject(AUDIT_EXPORT_MAILER) private readonly mailer: ExportMailer,
     @Inject(AUDIT_EXPORT_LINK_SIGNER) private readonly signer: ExportLinkSigner,
     private readonly integrity: IntegrityService,
+    @Optional()
+    @Inject(AUDIT_METRICS_SINK)
+    private readonly metrics: AuditMetricsSink = NOOP_METRICS_SINK,
   ) {}
 
   /** Brings the export as far as it can go; rejects when the attempt should be retried. */
@@ -115,6 +123,7 @@ export class ExportProcessor {
       truncated: result.truncated,
       storageKey: key,
     });
+    if (won) this.metrics.exportFinished('ready', (readyAt - record.createdAt) / 1000);
     const current = await this.repository.find(record.id);
     if (!current) return;
     if (!won && (current.status === 'expired' || current.status === 'failed')) {
@@ -181,7 +190,9 @@ export class ExportProcessor {
 
   private async giveUp(record: ExportRecord, err: unknown): Promise<void> {
     this.logger.error(exportFailedMessage(record.id, err));
-    await this.repository.markFailed(record.id, describeError(err));
+    if (await this.repository.markFailed(record.id, describeError(err))) {
+      this.metrics.exportFinished('failed', (this.now() - record.createdAt) / 1000);
+    }
     const current = await this.repository.find(record.id);
     if (current?.status !== 'failed') return;
     // An attempt can fail after storing the file (its manifest could not be written); a failed

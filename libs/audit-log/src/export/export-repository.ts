@@ -59,6 +59,14 @@ const MAX_ERROR_LENGTH = 2000;
 export class ExportRepository {
   constructor(@Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
+  /** How many exports are in each stored status (one query; for the metrics' scrape). */
+  async countByStatus(): Promise<Partial<Record<string, number>>> {
+    const rows: { status: string; n: string | number }[] = await this.dataSource.query(
+      `SELECT status, COUNT(*) AS n FROM ${EXPORTS_TABLE} GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
   async insert(record: ExportRecord, manager?: EntityManager): Promise<void> {
     const sql = `INSERT INTO ${EXPORTS_TABLE} (id, org_id, status, filters, requested_by, requester_name, requester_email, created_at, attempts, truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`;
     const params = [

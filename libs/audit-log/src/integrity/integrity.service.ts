@@ -4,11 +4,17 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ResolvedAuditLogOptions } from '../audit-log-options.interface';
 import { AUDIT_DATA_SOURCE, AUDIT_RESOLVED_OPTIONS } from '../audit-log.internal-constants';
 import type { AuditEvent } from '../event/audit-event.interface';
+import {
+  AUDIT_METRICS_SINK,
+  AuditMetricsSink,
+  NOOP_METRICS_SINK,
+} from '../metrics/audit-metrics-sink';
 import { EVENTS_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
 import { ChainReport, verifyChain } from './chain-verifier';
 import { CheckpointBody, CheckpointKind, signCheckpoint, SignedCheckpoint } from './checkpoint';
@@ -45,6 +51,9 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUDIT_RESOLVED_OPTIONS) private readonly resolved: ResolvedAuditLogOptions,
+    @Optional()
+    @Inject(AUDIT_METRICS_SINK)
+    private readonly metrics: AuditMetricsSink = NOOP_METRICS_SINK,
   ) {
     this.options = resolved.integrity;
     this.checkpoints = new CheckpointRepository(dataSource);
@@ -246,6 +255,11 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
         witnessed,
       );
     })();
+    // Counted once per run, however many callers share it.
+    run.then(
+      (report) => this.metrics.verificationFinished(report.ok ? 'intact' : 'broken'),
+      () => this.metrics.verificationFinished('error'),
+    );
     if (extra.length === 0) {
       this.verifying.set(orgId, run);
       void run.finally(() => this.verifying.delete(orgId)).catch(() => undefined);
@@ -258,6 +272,7 @@ export class IntegrityService implements OnApplicationBootstrap, BeforeApplicati
       ? signCheckpoint(body, this.keys.privateKey)
       : { ...body, signature: '' };
     await this.checkpoints.insert(cp);
+    this.metrics.checkpointStored(cp.kind);
     await this.publish(cp, this.options.witnesses);
     return cp;
   }

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { AuditEvent } from '../event/audit-event.interface';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { PreparedEvent } from '../store/event-row';
-import { asFoundStored, EventStore, mayHaveCommitted } from '../store/event-store';
+import { asFoundStored, EventStore, mayHaveCommitted, wasFoundStored } from '../store/event-store';
+import { AuditMetricsSink, NOOP_METRICS_SINK } from '../metrics/audit-metrics-sink';
 import {
   bufferFullMessage,
   droppedOnShutdownMessage,
@@ -104,11 +105,19 @@ export class AuditWriter {
   constructor(
     private readonly store: EventStore,
     private readonly options: AuditWriterOptions,
-  ) {}
+    private readonly metrics: AuditMetricsSink = NOOP_METRICS_SINK,
+  ) {
+    metrics.watchWriter({ pending: () => this.pending, capacity: () => this.capacity });
+  }
 
   /** Events accepted but not yet committed. */
   get pending(): number {
     return this.queue.length + this.inFlight.size;
+  }
+
+  /** Most events accepted but not yet committed before more are refused. */
+  get capacity(): number {
+    return this.options.maxBufferSize;
   }
 
   /** Queues `event` for the next batch; resolves with it as stored once that has committed. */
@@ -133,6 +142,7 @@ export class AuditWriter {
           this.logger.error(bufferFullMessage(this.options.maxBufferSize, this.pending, true));
         }
       }
+      this.metrics.eventsRefused('buffer_full', 1);
       return Promise.reject(new AuditWriteError(message));
     }
     let resolve!: (event: AuditEvent) => void;
@@ -188,11 +198,13 @@ export class AuditWriter {
     // After a failure, the earlier attempt may have committed without our hearing of it.
     const mayBeStored = batch.some((p) => p.attempted || p.mayBeStored);
     for (const p of batch) p.attempted = true;
+    const started = performance.now();
     try {
       const stored = await this.store.write(
         batch.map((p) => p.event),
         { mayBeStored },
       );
+      this.reportCommitted(stored, (performance.now() - started) / 1000);
       this.failures = 0;
       this.recovered();
       batch.forEach((p, i) => {
@@ -202,6 +214,7 @@ export class AuditWriter {
       });
     } catch (err) {
       const uncertain = mayHaveCommitted(err);
+      this.metrics.batchFailed(err);
       for (const p of batch) {
         this.inFlight.delete(p);
         p.uncertain ||= uncertain;
@@ -215,6 +228,7 @@ export class AuditWriter {
         });
         for (const p of batch) this.byId.delete(p.event.id);
         batch.forEach((p) => settle(p, () => p.reject(error)));
+        this.metrics.eventsRefused('write_failed', batch.length);
       } else {
         this.requeue(batch, err);
       }
@@ -222,6 +236,14 @@ export class AuditWriter {
       this.batches -= 1;
     }
     this.pump();
+  }
+
+  private reportCommitted(stored: AuditEvent[], seconds: number): void {
+    const counts = { success: 0, failure: 0 };
+    // Events found stored were committed by an earlier attempt, and counted there (unless its
+    // COMMIT's answer was lost: then by nobody, which undercounts rather than double-counts).
+    for (const e of stored) if (!wasFoundStored(e)) counts[e.outcome] += 1;
+    this.metrics.batchCommitted(stored.length, seconds, counts);
   }
 
   /** fail-open: the batch goes back to its place in the queue and a retry is scheduled. */
@@ -315,6 +337,7 @@ export class AuditWriter {
       for (const p of left) this.byId.delete(p.event.id);
       left.forEach((p) => settle(p, () => p.reject(error)));
       this.queue = [];
+      this.metrics.eventsRefused('shutdown', left.length);
     }
   }
 }

@@ -1,10 +1,15 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { warnIfNotScheduled } from '../common/scheduler-check';
 import { IntegrityService } from '../integrity/integrity.service';
+import {
+  AUDIT_METRICS_SINK,
+  AuditMetricsSink,
+  NOOP_METRICS_SINK,
+} from '../metrics/audit-metrics-sink';
 import { IDEMPOTENCY_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
 import { countPrefix, deletePrefix, findDuePrefix } from './chain-prefix';
 import { ResolvedRetentionOptions } from './retention-options.interface';
@@ -39,6 +44,9 @@ export class RetentionService implements OnApplicationBootstrap {
     @Inject(AUDIT_RETENTION_RESOLVED_OPTIONS) private readonly options: ResolvedRetentionOptions,
     private readonly integrity: IntegrityService,
     private readonly moduleRef: ModuleRef,
+    @Optional()
+    @Inject(AUDIT_METRICS_SINK)
+    private readonly metrics: AuditMetricsSink = NOOP_METRICS_SINK,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -86,6 +94,7 @@ export class RetentionService implements OnApplicationBootstrap {
       await this.dataSource.query(`DELETE FROM ${IDEMPOTENCY_TABLE} WHERE created_at < ?`, [
         now - IDEMPOTENCY_TTL,
       ]);
+      this.metrics.purgeFinished(results.reduce((n, r) => n + r.events, 0));
     }
     return results;
   }
