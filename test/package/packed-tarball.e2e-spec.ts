@@ -242,7 +242,7 @@ describe('the packed @auditkit/nestjs in a fresh Nest 11 app', () => {
     }, 300_000);
 
     it.each(['sqlite', 'mariadb'] as const)(
-      'records, and the admin plugin serves the events to an org admin only (%s)',
+      'records, the admin plugin serves the events to an org admin only, /metrics counts (%s)',
       async (kind) => {
         const db = await createTestDatabase(kind);
         databases.push(db);
@@ -270,6 +270,8 @@ describe('the packed @auditkit/nestjs in a fresh Nest 11 app', () => {
             .set('Authorization', `Bearer ${other}`)
             .expect(403);
           await request(app.url).get('/admin/v1/orgs/acme/events').expect(401);
+          const metrics = await request(app.url).get('/metrics').expect(200);
+          expect(metrics.text).toContain('auditkit_events_recorded_total{outcome="success"} 1');
         } finally {
           await stopHost(app.child);
         }

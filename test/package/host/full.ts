@@ -1,4 +1,5 @@
-// A host that records and embeds the admin plugin, exports and retention: every entry point.
+// A host that records and embeds the admin plugin, exports, retention and metrics: every entry
+// point.
 import 'reflect-metadata';
 import { Body, Controller, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -6,6 +7,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { Audit, AuditLogModule } from '@auditkit/nestjs';
 import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
 import { AuditExportModule } from '@auditkit/nestjs/export';
+import { AuditMetricsModule } from '@auditkit/nestjs/metrics';
 import { AuditRetentionModule } from '@auditkit/nestjs/retention';
 import type { Request } from 'express';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,7 @@ const secret = process.env.JWT_SECRET!;
       outboxDir: join(tmpdir(), `host-outbox-${process.pid}`),
     }),
     AuditRetentionModule.forRoot({ retentionDays: 180 }),
+    AuditMetricsModule.forRoot({}),
   ],
   controllers: [GroupsController],
 })
