@@ -6,6 +6,7 @@ import {
 import type { Request, Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiExcludeController } from '../http/openapi/swagger';
 
 // The UI ships beside src/ and dist/ in the package (libs/audit-log/ui), two levels up from here.
 const UI_DIR = join(__dirname, '..', '..', 'ui');
@@ -27,6 +28,7 @@ function file(name: string): Buffer {
 
 /** Serves the admin web UI (static; it talks only to the REST API). */
 @Controller()
+@ApiExcludeController() // static files of the web UI, not API
 export class UiController {
   constructor(
     @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
