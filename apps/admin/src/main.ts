@@ -8,6 +8,7 @@ import { ApiExceptionFilter, signAuditToken } from '@auditkit/nestjs/admin';
 import { AdminAppModule } from './admin-app.module';
 import { ConfigError, loadConfig } from './config';
 import { seedDemo } from './demo';
+import { OPENAPI_PATH, serveOpenApi } from './openapi';
 
 async function main(): Promise<void> {
   let config;
@@ -39,12 +40,14 @@ async function main(): Promise<void> {
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  serveOpenApi(app, config.publicUrl);
   await app.listen(config.port);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.log(
     `AuditKit admin listening on http://localhost:${port} (database: ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})`,
   );
+  logger.log(`OpenAPI document: ${config.publicUrl}${OPENAPI_PATH}`);
 
   if (process.argv.includes('--demo')) {
     const org = 'acme';

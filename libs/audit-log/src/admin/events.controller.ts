@@ -41,11 +41,22 @@ import { RateLimitGuard } from '../http/rate-limit.guard';
 import { validateDto } from '../http/validate-dto';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
 import { Inject } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '../http/openapi/swagger';
+import {
+  ApiAdminAuth,
+  ApiCsrfHeader,
+  ApiErrors,
+  ApiEventListQuery,
+  ApiJson,
+} from '../http/openapi/decorators';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The events routes of docs/api.md section 5. */
 @Controller('admin/v1/orgs/:orgId')
+@ApiTags('events')
+@ApiAdminAuth()
+@ApiParam({ name: 'orgId', description: 'The organization.' })
 @UseGuards(AdminAuthGuard, RateLimitGuard)
 @UseFilters(ApiExceptionFilter)
 export class EventsController {
@@ -58,6 +69,10 @@ export class EventsController {
   ) {}
 
   @Get('events')
+  @ApiOperation({ summary: 'Events of the org, newest first (org-admin)' })
+  @ApiEventListQuery()
+  @ApiJson(200, 'EventList', 'A page of events.')
+  @ApiErrors(400, 401, 403, 429, 503)
   @RequirePermission('read')
   @RateLimit('reads')
   async list(
@@ -98,6 +113,10 @@ export class EventsController {
   }
 
   @Get('events/:eventId')
+  @ApiOperation({ summary: 'One event (org-admin); an id of another org is a 404' })
+  @ApiParam({ name: 'eventId', description: 'The event id (ULID).' })
+  @ApiJson(200, 'EventDocument', 'The event.')
+  @ApiErrors(401, 403, 404, 503)
   @RequirePermission('read')
   async one(@Param('orgId') orgId: string, @Param('eventId') eventId: string, @Req() req: Request) {
     const event = await this.query.get(orgId, eventId);
@@ -106,6 +125,9 @@ export class EventsController {
   }
 
   @Get('event-actions')
+  @ApiOperation({ summary: 'The action catalog: built-in and host actions (org-admin)' })
+  @ApiJson(200, 'EventActionList', 'Every action with its display names.')
+  @ApiErrors(401, 403, 503)
   @RequirePermission('read')
   actions() {
     return {
@@ -122,6 +144,17 @@ export class EventsController {
   }
 
   @Post('events')
+  @ApiOperation({ summary: 'Record one event (scope events:write and a role in the org)' })
+  @ApiBody({ type: IngestEventDto })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1 to 255 visible ASCII characters; a retry with the same body replays (200).',
+  })
+  @ApiCsrfHeader()
+  @ApiJson(201, 'EventDocument', 'Stored.')
+  @ApiJson(200, 'EventDocument', 'A replay of the same Idempotency-Key and body: the first event.')
+  @ApiErrors(400, 401, 403, 409, 413, 415, 422, 429, 503)
   @HttpCode(201)
   @RequirePermission('write')
   @RateLimit('ingest')

@@ -20,3 +20,5 @@ export type { AuditPrincipal } from '../auth/audit-principal.interface';
 export { ORG_ADMIN_ROLE, EVENTS_WRITE_SCOPE } from '../auth/audit-principal.interface';
 export { JwtVerifier, signAuditToken, InvalidTokenError } from '../auth/jwt';
 export type { JwtAuthOptions, AuditTokenClaims, VerifiedToken } from '../auth/jwt';
+export { createAuditOpenApiDocument } from '../http/openapi/document';
+export type { AuditOpenApiOptions, OpenApiDocument } from '../http/openapi/document';

@@ -9,22 +9,26 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '../http/openapi/swagger';
 
 class PartyDto {
-  @IsString() id!: string;
-  @IsOptional() @IsString() type?: string;
-  @IsOptional() @IsString() name?: string;
-  @IsOptional() @IsString() email?: string;
+  @ApiProperty({ maxLength: 255 }) @IsString() id!: string;
+  @ApiPropertyOptional({ description: 'Actor: `user` when left out.', maxLength: 64 })
+  @IsOptional()
+  @IsString()
+  type?: string;
+  @ApiPropertyOptional({ maxLength: 1024 }) @IsOptional() @IsString() name?: string;
+  @ApiPropertyOptional({ maxLength: 320 }) @IsOptional() @IsString() email?: string;
 }
 
 class SiteDto {
-  @IsString() id!: string;
-  @IsOptional() @IsString() name?: string;
+  @ApiProperty({ maxLength: 255 }) @IsString() id!: string;
+  @ApiPropertyOptional({ maxLength: 1024 }) @IsOptional() @IsString() name?: string;
 }
 
 class LocationDto {
-  @IsOptional() @IsString() ip?: string;
-  @IsOptional() @IsString() userAgent?: string;
+  @ApiPropertyOptional({ description: 'IPv4 or IPv6.' }) @IsOptional() @IsString() ip?: string;
+  @ApiPropertyOptional({ maxLength: 1024 }) @IsOptional() @IsString() userAgent?: string;
 }
 
 /**
@@ -32,16 +36,24 @@ class LocationDto {
  * checked here; limits, the catalog and redaction by the same normalizer every path uses.
  */
 export class IngestEventDto {
-  @IsString() action!: string;
+  @ApiProperty({ description: 'A catalog action id (docs/events.md).', example: 'group_created' })
+  @IsString()
+  action!: string;
 
-  @IsObject() @ValidateNested() @Type(() => PartyDto) actor!: PartyDto;
+  @ApiProperty({ type: () => PartyDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PartyDto)
+  actor!: PartyDto;
 
+  @ApiPropertyOptional({ type: () => [PartyDto], maxItems: 100 })
   @IsOptional()
   @IsArray()
   @ValidateNested({ each: true })
   @Type(() => PartyDto)
   targets?: PartyDto[];
 
+  @ApiPropertyOptional({ type: () => SiteDto, nullable: true })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsObject()
@@ -49,22 +61,48 @@ export class IngestEventDto {
   @Type(() => SiteDto)
   site?: SiteDto | null;
 
-  @IsOptional() @ValidateIf((_o, v) => v !== null) @IsString() product?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 64 })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  product?: string | null;
 
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => LocationDto) location?: LocationDto;
+  @ApiPropertyOptional({ type: () => LocationDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LocationDto)
+  location?: LocationDto;
 
-  @IsOptional() @IsIn(['success', 'failure']) outcome?: 'success' | 'failure';
+  @ApiPropertyOptional({ enum: ['success', 'failure'], default: 'success' })
+  @IsOptional()
+  @IsIn(['success', 'failure'])
+  outcome?: 'success' | 'failure';
 
-  @IsOptional() @IsObject() metadata?: Record<string, unknown>;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'At most 16 KiB and 8 levels; secret-looking keys are redacted.',
+  })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
 
   // ISO 8601 text or epoch milliseconds, like `record()` and the `from`/`to` filters.
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }],
+    description: 'When it happened: ISO 8601 or epoch milliseconds; now when left out.',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => typeof v !== 'number')
   @IsString({ message: 'time must be an ISO 8601 date-time or epoch milliseconds' })
   time?: string | number;
 
   // A category is derived from the action; one sent must agree, anything else is refused.
-  @IsOptional() @IsString() category?: string;
+  @ApiPropertyOptional({ description: "Must be the action's category when sent." })
+  @IsOptional()
+  @IsString()
+  category?: string;
 
   // Present at all, even null, is refused: @IsOptional would let null through.
   @ValidateIf((_o, v) => v !== undefined)

@@ -5,9 +5,12 @@ import { IntegrityService } from '../integrity/integrity.service';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { RequirePermission } from '../http/require-permission.decorator';
 import { ApiExceptionFilter } from '../http/api-error';
+import { ApiAdminAuth, ApiErrors, ApiJson } from '../http/openapi/decorators';
+import { ApiOperation, ApiParam, ApiTags } from '../http/openapi/swagger';
 
 /** The integrity of an org's log (docs/integrity.md), and the keys that sign its checkpoints. */
 @Controller('admin/v1')
+@ApiTags('integrity')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
 export class IntegrityController {
@@ -18,6 +21,11 @@ export class IntegrityController {
    * It only reads, so recording goes on while it runs.
    */
   @Get('orgs/:orgId/integrity')
+  @ApiOperation({ summary: "The org's chain verified now (org-admin; docs/integrity.md)" })
+  @ApiAdminAuth()
+  @ApiParam({ name: 'orgId', description: 'The organization.' })
+  @ApiJson(200, 'IntegrityReport', 'The verification report.')
+  @ApiErrors(401, 403, 503)
   @RequirePermission('read')
   async report(@Param('orgId') orgId: string) {
     const [report, latest] = await Promise.all([
@@ -29,6 +37,8 @@ export class IntegrityController {
 
   /** The public keys checkpoints and export manifests are signed with, current and retired. */
   @Get('integrity/keys')
+  @ApiOperation({ summary: 'The public keys of checkpoints and manifests (anyone)' })
+  @ApiJson(200, 'KeySet', 'A JWK set, current and retired keys.')
   keys() {
     return { keys: this.integrity.keys?.published() ?? [] };
   }

@@ -17,6 +17,8 @@ import { AdminAuthService, CSRF_COOKIE, SESSION_COOKIE } from './admin-auth.serv
 import { RequirePermission } from '../http/require-permission.decorator';
 import { apiError, ApiExceptionFilter } from '../http/api-error';
 import { hostManagesSessionsMessage } from './sessions/session.messages';
+import { ApiAdminAuth, ApiCsrfHeader, ApiErrors, ApiJson } from '../http/openapi/decorators';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '../http/openapi/swagger';
 
 function sessionBody(p: AuditPrincipal) {
   return {
@@ -38,18 +40,34 @@ function sessionBody(p: AuditPrincipal) {
  * session on the server: a copy of the cookie is worth nothing afterwards.
  */
 @Controller('admin/v1/session')
+@ApiTags('session')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
 export class SessionController {
   constructor(private readonly auth: AdminAuthService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Who is signed in, and the orgs they are org admin of' })
+  @ApiAdminAuth()
+  @ApiJson(200, 'Session', 'The signed-in user.')
+  @ApiErrors(401, 503)
   @RequirePermission('session')
   current(@Req() req: Request) {
     return sessionBody(principalOf(req));
   }
 
   @Post()
+  @ApiOperation({
+    summary: 'Sign in: exchange the bearer token for a session cookie (and a CSRF cookie)',
+  })
+  @ApiBearerAuth('bearer')
+  @ApiJson(200, 'Session', 'Signed in.', {
+    'Set-Cookie': {
+      description: '`auditkit_session` (HttpOnly) and `auditkit_csrf`, SameSite=Lax.',
+      schema: { type: 'string' },
+    },
+  })
+  @ApiErrors(401, 405, 413, 415, 503)
   @HttpCode(200)
   async create(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (this.auth.hostMode) throw apiError(405, hostManagesSessionsMessage());
@@ -69,6 +87,11 @@ export class SessionController {
 
   /** Ends the cookie's session (with its CSRF token) and clears both cookies. */
   @Delete()
+  @ApiOperation({ summary: 'Sign out: end the session on the server and clear both cookies' })
+  @ApiAdminAuth()
+  @ApiCsrfHeader()
+  @ApiResponse({ status: 204, description: 'Signed out (also when there was no session).' })
+  @ApiErrors(403, 503)
   @HttpCode(204)
   async end(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     await this.auth.endSession(req);

@@ -6,6 +6,7 @@ import {
 import type { Request, Response } from 'express';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiExcludeController } from '../http/openapi/swagger';
 
 // The UI ships beside src/ and dist/ in the package (libs/audit-log/ui), two levels up from here.
 const UI_DIR = join(__dirname, '..', '..', 'ui');
@@ -52,6 +53,7 @@ function file(name: string): Buffer {
  * and style sheets beside it, all at the mount path's top level so that relative URLs work.
  */
 @Controller()
+@ApiExcludeController() // static files of the web UI, not API
 export class UiController {
   private readonly files: Set<string>;
 

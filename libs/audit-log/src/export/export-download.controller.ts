@@ -28,6 +28,9 @@ import {
   MANIFEST_FILE,
 } from './export.internal-constants';
 import type { ExportStorage } from './storage/export-storage.interface';
+import { ApiErrors } from '../http/openapi/decorators';
+import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '../http/openapi/swagger';
+import { schemaRef } from '../http/openapi/schemas';
 
 const EXPIRED = 'This download link has expired. Export the audit log again to get a new link.';
 const INVALID =
@@ -50,6 +53,7 @@ export function exportFileName(orgId: string, madeAt: Date): string {
  * by the export's requester (with `file: "manifest"` in its metadata for the manifest).
  */
 @Controller('admin/v1/exports')
+@ApiTags('exports')
 @UseGuards(RateLimitGuard)
 @UseFilters(ApiExceptionFilter)
 export class ExportDownloadController {
@@ -64,6 +68,23 @@ export class ExportDownloadController {
   ) {}
 
   @Get('download')
+  @ApiOperation({ summary: 'The e-mailed link: the CSV file, or with file=manifest its manifest' })
+  @ApiQuery({
+    name: 'token',
+    required: true,
+    description: 'The signed token of the e-mailed link.',
+  })
+  @ApiQuery({ name: 'file', required: false, enum: [MANIFEST_FILE], description: 'The manifest.' })
+  @ApiProduces('text/csv', 'application/json')
+  @ApiResponse({
+    status: 200,
+    description: 'The file (an attachment); `Content-Disposition` names it.',
+    content: {
+      'text/csv': { schema: { type: 'string' } },
+      'application/json': { schema: schemaRef('ExportManifest') },
+    },
+  })
+  @ApiErrors(400, 403, 404, 410, 429, 503)
   @RateLimit('downloads')
   async download(
     @Query('token') token: unknown,

@@ -29,9 +29,14 @@ import { ExportAuthGuard } from './export-auth.guard';
 import { exportResource, exportSelfLink } from './export-resource';
 import { AUDIT_EXPORT_QUEUE } from './export.internal-constants';
 import type { ExportJobQueue } from './queue/export-job-queue.interface';
+import { ApiAdminAuth, ApiCsrfHeader, ApiErrors, ApiJson } from '../http/openapi/decorators';
+import { ApiBody, ApiOperation, ApiParam, ApiTags } from '../http/openapi/swagger';
 
 /** POST and GET of exports (docs/api.md section 5); org admins only. */
 @Controller('admin/v1/orgs/:orgId/exports')
+@ApiTags('exports')
+@ApiAdminAuth()
+@ApiParam({ name: 'orgId', description: 'The organization.' })
 @UseGuards(ExportAuthGuard, RateLimitGuard)
 @UseFilters(ApiExceptionFilter)
 export class ExportsController {
@@ -42,6 +47,13 @@ export class ExportsController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Queue an export of the matching events, e-mailed to the requester' })
+  @ApiBody({ type: EventFiltersDto, required: false })
+  @ApiCsrfHeader()
+  @ApiJson(202, 'ExportDocument', 'Queued.', {
+    Location: { description: 'The export resource.', schema: { type: 'string' } },
+  })
+  @ApiErrors(400, 401, 403, 413, 415, 422, 429, 503)
   @HttpCode(202)
   @RequirePermission('read')
   @RateLimit('exports')
@@ -96,6 +108,10 @@ export class ExportsController {
   }
 
   @Get(':exportId')
+  @ApiOperation({ summary: 'One export and its status (org-admin)' })
+  @ApiParam({ name: 'exportId', description: 'The export id.' })
+  @ApiJson(200, 'ExportDocument', 'The export.')
+  @ApiErrors(401, 403, 404, 503)
   @RequirePermission('read')
   async one(
     @Param('orgId') orgId: string,

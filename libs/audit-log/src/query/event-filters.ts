@@ -10,6 +10,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { ApiPropertyOptional } from '../http/openapi/swagger';
 
 @ValidatorConstraint({ name: 'noNul' })
 class NoNulConstraint implements ValidatorConstraintInterface {
@@ -68,6 +69,7 @@ const toList = ({ value }: { value: unknown }) =>
 
 /** The raw filters as they arrive in a query string or an export's JSON body. */
 export class EventFiltersDto {
+  @ApiPropertyOptional({ maxLength: 1024, description: 'Exact term (see GET events).' })
   @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
@@ -75,16 +77,22 @@ export class EventFiltersDto {
   @Validate(NoNulConstraint)
   q?: string;
 
+  @ApiPropertyOptional({ description: 'Inclusive: epoch milliseconds or ISO 8601.' })
   @ValidateIf(present)
   @IsString({ message: dateMessage })
   @Matches(DATE, { message: dateMessage })
   from?: string;
 
+  @ApiPropertyOptional({ description: 'Inclusive: epoch milliseconds or ISO 8601.' })
   @ValidateIf(present)
   @IsString({ message: dateMessage })
   @Matches(DATE, { message: dateMessage })
   to?: string;
 
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string', maxLength: 128 } }],
+    description: 'An action id, a comma list, or an array of them.',
+  })
   @ValidateIf(present)
   @Transform(toList)
   @IsArray({ message: 'must be an action id or a list of them' })
@@ -93,23 +101,27 @@ export class EventFiltersDto {
   @MaxLength(128, { each: true, message: 'must hold action ids' })
   action?: string[];
 
+  @ApiPropertyOptional({ maxLength: 128 })
   @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
   @MaxLength(128)
   category?: string;
 
+  @ApiPropertyOptional({ maxLength: 255, description: 'An actor id.' })
   @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)
   @MaxLength(255)
   actor?: string;
 
+  @ApiPropertyOptional({ description: 'An IPv4 or IPv6 address.' })
   @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @IsIP(undefined, { message: 'must be an IPv4 or IPv6 address' })
   ip?: string;
 
+  @ApiPropertyOptional({ maxLength: 64 })
   @ValidateIf(present)
   @IsString({ message: 'must be a single string' })
   @Validate(WellFormedConstraint)

@@ -5,6 +5,8 @@ import { RequirePermission } from '../../http/require-permission.decorator';
 import { apiError, ApiExceptionFilter, invalidParameter } from '../../http/api-error';
 import { AdminSessionService } from './admin-session.service';
 import { hostManagesSessionsMessage } from './session.messages';
+import { ApiAdminAuth, ApiCsrfHeader, ApiErrors, ApiJson } from '../../http/openapi/decorators';
+import { ApiOperation, ApiParam, ApiTags } from '../../http/openapi/swagger';
 
 const MAX_USER_ID = 1024;
 
@@ -15,6 +17,7 @@ const MAX_USER_ID = 1024;
  * they expire.
  */
 @Controller('admin/v1/orgs/:orgId/users/:userId/sessions')
+@ApiTags('session')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
 export class UserSessionsController {
@@ -24,6 +27,13 @@ export class UserSessionsController {
   ) {}
 
   @Delete()
+  @ApiOperation({ summary: 'End every web UI session of a user (org-admin)' })
+  @ApiAdminAuth()
+  @ApiCsrfHeader()
+  @ApiParam({ name: 'orgId', description: 'The organization.' })
+  @ApiParam({ name: 'userId', description: 'The user (`sub`), at most 1024 characters.' })
+  @ApiJson(200, 'UserSessionsEnded', 'How many sessions were ended.')
+  @ApiErrors(400, 401, 403, 405, 503)
   @RequirePermission('read')
   async endAll(@Param('orgId') orgId: string, @Param('userId') userId: string) {
     if (this.auth.hostMode) throw apiError(405, hostManagesSessionsMessage());
