@@ -101,6 +101,11 @@ describe('docs/', () => {
       'AuditRetentionModuleOptions',
       '### `AuditRetentionModule`',
     ],
+    [
+      'metrics/audit-metrics-options.interface.ts',
+      'AuditMetricsModuleOptions',
+      '### `AuditMetricsModule`',
+    ],
   ])('configuration.md documents every option of %s (%s)', (file, name, heading) => {
     const { top, nested } = interfaceKeys(join(SRC, file), name);
     const line = configuration.split('\n').find((l) => l.startsWith(heading));
