@@ -26,8 +26,7 @@ const MB = 1_000_000;
 
 /** The version the repo itself runs, so the host installs what npm's cache already holds. */
 function versionOf(name: string): string {
-  return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'))
-    .version;
+  return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 const pinned = (names: string[]) => names.map((n) => `${n}@${versionOf(n)}`);
 
@@ -258,8 +257,9 @@ describe('the packed @auditkit/nestjs in a fresh Nest 11 app', () => {
             .get('/admin/v1/orgs/acme/events')
             .set('Authorization', `Bearer ${admin}`)
             .expect(200);
-          expect(res.body.data.map((e: { attributes: { action: string } }) => e.attributes.action))
-            .toEqual(['group_created']);
+          expect(
+            res.body.data.map((e: { attributes: { action: string } }) => e.attributes.action),
+          ).toEqual(['group_created']);
           const other = await signAuditToken(
             { sub: 'u-8', orgs: { globex: ['org-admin'] } },
             SECRET,

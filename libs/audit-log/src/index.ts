@@ -83,4 +83,3 @@ export type {
   ExportVerification,
 } from './integrity/export-manifest';
 export { AuditKitIntegrity1765000000000 } from './store/migrations/1765000000000-integrity';
-
