@@ -576,7 +576,6 @@ export class EventStore {
     for (const e of events) {
       const state = states.get(e.orgId) ?? { lastSeq: 0, lastHash: null };
       const seq = state.lastSeq + 1;
-      const values = eventRowValues(e, seq);
       let hash: string | null = null;
       let salt: string | null = null;
       if (this.tamperEvidence) {
@@ -584,7 +583,8 @@ export class EventStore {
         hash = eventHashV1(preparedToHashable(e, seq), state.lastHash, { salt });
       }
       states.set(e.orgId, { lastSeq: seq, lastHash: hash ?? state.lastHash });
-      eventRows.push([...values, hash, hash === null ? null : EVENT_HASH_FORMAT, salt]);
+      const hashV = hash === null ? null : EVENT_HASH_FORMAT;
+      eventRows.push(eventRowValues(e, seq, { hash, hashV, salt }));
       for (const term of eventTerms(e)) termRows.push([e.orgId, term, e.occurredAt, e.id]);
       out.push(preparedToEvent(e, seq));
     }
