@@ -27,6 +27,7 @@ export class EventStore {
   private readonly writer: EventWriter;
 
   constructor(
+    // Kept on the store for the suites that reach the module's data source through it.
     private readonly dataSource: DataSource,
     tamperEvidence: boolean,
   ) {
@@ -57,7 +58,7 @@ export class EventStore {
 }
 
 /** The write path for a data source. */
-export function chooseWriter(
+function chooseWriter(
   dataSource: DataSource,
   dialect: StoreDialect,
   tamperEvidence: boolean,
