@@ -34,6 +34,9 @@ import {
   AuditExportModuleOptions,
   EXPORT_CSV_COLUMNS,
 } from '@auditkit/nestjs/export';
+// Rows as the store writes them, from its own layout.
+import { eventRowValues, PreparedEvent, UNCHAINED } from '../libs/audit-log/src/store/event-row';
+import { insertEventsSql } from '../libs/audit-log/src/store/writers/batch-sql';
 
 const MYSQL = process.env.AUDITKIT_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const REDIS = process.env.AUDITKIT_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -160,49 +163,43 @@ async function loadEvents(pool: Pool, orgId: string, count: number, end: number)
   const batches: number[] = [];
   for (let start = 0; start < count; start += BATCH) batches.push(start);
   const insert = async (start: number) => {
-    const values: unknown[] = [];
-    const rows: string[] = [];
+    const rows: (string | number | null)[][] = [];
     for (let k = start; k < Math.min(start + BATCH, count); k++) {
       // k = 0 is the oldest: seq and ids grow with k.
       const time = end - (count - 1 - k) * 1000;
       const [action, category] = ACTIONS[k % ACTIONS.length];
-      const name = NAMES[k % NAMES.length];
-      const targets = JSON.stringify([
-        {
-          id: `u-${k % 997}`,
-          type: 'user',
-          name: NAMES[(k + 1) % NAMES.length],
-          email: `t${k % 997}@${orgId}.test`,
-        },
-        { id: `g-${k % 13}`, type: 'group', name: `group ${k % 13}` },
-      ]);
-      rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)');
-      values.push(
-        ulidAt(time),
+      const event: PreparedEvent = {
+        id: ulidAt(time),
         orgId,
-        k + 1,
-        time,
-        time,
+        occurredAt: time,
+        recordedAt: time,
         action,
         category,
-        `u-${k % 101}`,
-        'user',
-        name,
-        `user${k % 101}@${orgId}.test`,
-        targets,
-        `s-${k % 3}`,
-        `${orgId}.atlassian.test`,
-        k % 2 ? 'jira' : 'confluence',
-        `203.0.113.${k % 250}`,
-        'Mozilla/5.0 (bench)',
-        k % 17 ? 'success' : 'failure',
-        JSON.stringify({ reason: 'bench', setting: 'sso' }),
-      );
+        actor: {
+          id: `u-${k % 101}`,
+          type: 'user',
+          name: NAMES[k % NAMES.length],
+          email: `user${k % 101}@${orgId}.test`,
+        },
+        targets: [
+          {
+            id: `u-${k % 997}`,
+            type: 'user',
+            name: NAMES[(k + 1) % NAMES.length],
+            email: `t${k % 997}@${orgId}.test`,
+          },
+          { id: `g-${k % 13}`, type: 'group', name: `group ${k % 13}` },
+        ],
+        site: { id: `s-${k % 3}`, name: `${orgId}.atlassian.test` },
+        product: k % 2 ? 'jira' : 'confluence',
+        location: { ip: `203.0.113.${k % 250}`, userAgent: 'Mozilla/5.0 (bench)' },
+        outcome: k % 17 ? 'success' : 'failure',
+        metadata: { reason: 'bench', setting: 'sso' },
+      };
+      // Without the chain: what an export reads does not depend on it.
+      rows.push(eventRowValues(event, k + 1, UNCHAINED));
     }
-    await pool.query(
-      `INSERT INTO auditkit_events (id, org_id, seq, occurred_at, recorded_at, action, category, actor_id, actor_type, actor_name, actor_email, targets, site_id, site_name, product, ip, user_agent, outcome, metadata, hash) VALUES ${rows.join(', ')}`,
-      values,
-    );
+    await pool.query(insertEventsSql(rows.length), rows.flat());
   };
   let next = 0;
   await Promise.all(

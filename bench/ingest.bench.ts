@@ -18,7 +18,7 @@
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -39,6 +39,18 @@ import {
   createAuditLog,
   runAuditLogMigrations,
 } from '@auditkit/nestjs';
+// The baseline and the ceiling write rows exactly as the store does: its layout and its planner.
+import {
+  EVENT_PROPERTIES,
+  EVENTS_TABLE,
+  ORG_STATE_TABLE,
+  TERM_COLUMNS,
+  TERMS_LAYOUT,
+  TERMS_TABLE,
+} from '../libs/audit-log/src/store/event-table';
+import { PreparedEvent } from '../libs/audit-log/src/store/event-row';
+import { BatchPlan, planBatch, StateRow } from '../libs/audit-log/src/store/writers/batch-plan';
+import { insertEventsSql, insertTermsSql } from '../libs/audit-log/src/store/writers/batch-sql';
 
 const SERVER =
   process.env.AUDITKIT_BENCH_MYSQL_URL ??
@@ -59,39 +71,13 @@ const HTTP_WARMUP_SECONDS = QUICK ? 1 : 2;
 const GOALS = { recordVsSave: 10, recordVsRaw: 0.6, decoratedVsPlain: 0.5, integrityOnVsOff: 0.85 };
 const CHECKPOINT_EVERY = 1000;
 
-const TABLES = [
-  'auditkit_events',
-  'auditkit_event_terms',
-  'auditkit_org_state',
-  'auditkit_checkpoints',
-];
-const EVENT_COLUMNS = [
-  'id',
-  'org_id',
-  'seq',
-  'occurred_at',
-  'recorded_at',
-  'action',
-  'category',
-  'actor_id',
-  'actor_type',
-  'actor_name',
-  'actor_email',
-  'targets',
-  'site_id',
-  'site_name',
-  'product',
-  'ip',
-  'user_agent',
-  'outcome',
-  'metadata',
-  'hash',
-];
-
-type Value = string | number | null;
+const TABLES = [EVENTS_TABLE, TERMS_TABLE, ORG_STATE_TABLE, 'auditkit_checkpoints'];
 
 // ---------------------------------------------------------------------------------------------
-// The events: 4 exact terms each (actor name and e-mail, the user's and the group's names).
+// The events: 5 exact terms each (actor name and e-mail, the user's and the group's names, the
+// site's name). Until the store's planner made the rows here, the baseline and the ceiling
+// wrote 4, leaving out the site's name that the store writes.
+const TERMS_PER_EVENT = 5;
 
 function eventInput(i: number): AuditEventInput {
   const actor = i % 200;
@@ -116,52 +102,32 @@ function eventInput(i: number): AuditEventInput {
   };
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-const termKey = (v: string) => sha256(v.normalize('NFC').trim().toLowerCase()).slice(0, 32);
-
-interface Row {
-  event: Value[];
-  terms: Value[][];
-}
-
-/** Rows exactly as the library stores them (ids from AuditService.prepare, seq per org, hash). */
-function makeRows(prepare: (input: AuditEventInput) => any, count: number): Row[] {
-  const seq = new Map<string, number>();
-  const last = new Map<string, string>();
-  const rows: Row[] = [];
-  for (let i = 0; i < count; i++) {
-    const e = prepare(eventInput(i));
-    const s = (seq.get(e.orgId) ?? 0) + 1;
-    seq.set(e.orgId, s);
-    const values: Value[] = [
-      e.id,
-      e.orgId,
-      s,
-      e.occurredAt,
-      e.recordedAt,
-      e.action,
-      e.category,
-      e.actor.id,
-      e.actor.type,
-      e.actor.name ?? null,
-      e.actor.email ?? null,
-      JSON.stringify(e.targets),
-      e.site?.id ?? null,
-      e.site?.name ?? null,
-      e.product,
-      e.location.ip ?? null,
-      e.location.userAgent ?? null,
-      e.outcome,
-      JSON.stringify(e.metadata),
-    ];
-    const hash = sha256(`${last.get(e.orgId) ?? ''}\n${JSON.stringify(values)}`);
-    last.set(e.orgId, hash);
-    const names = [e.actor.name, e.actor.email, ...e.targets.map((t: { name: string }) => t.name)];
-    const terms = [...new Set(names.map(termKey))].map((t) => [e.orgId, t, e.occurredAt, e.id]);
-    if (terms.length !== 4) throw new Error('bench events must carry 4 terms each');
-    rows.push({ event: [...values, hash], terms });
+/**
+ * Rows exactly as the library stores them (ids from AuditService.prepare, seqs per org, the
+ * format-1 chain), planned by the store's own planner in batches of `batchSize` events.
+ */
+function makeBatches(
+  prepare: (input: AuditEventInput) => PreparedEvent,
+  count: number,
+  batchSize: number,
+): BatchPlan[] {
+  const batches: BatchPlan[] = [];
+  let states: StateRow[] = [];
+  for (let i = 0; i < count; i += batchSize) {
+    const events = Array.from({ length: Math.min(batchSize, count - i) }, (_, k) =>
+      prepare(eventInput(i + k)),
+    );
+    const plan = planBatch(events, states, true);
+    if (plan.termRows.length !== events.length * TERMS_PER_EVENT)
+      throw new Error(`bench events must carry ${TERMS_PER_EVENT} terms each`);
+    batches.push(plan);
+    states = plan.states.map(([org, s]) => ({
+      org_id: org,
+      last_seq: s.lastSeq,
+      last_hash: s.lastHash,
+    }));
   }
-  return rows;
+  return batches;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,45 +245,26 @@ async function measureIntegrity(
 
 async function measureSave(
   ds: DataSource,
-  rows: Row[],
+  plan: BatchPlan,
   seconds: number,
 ): Promise<{ rate: number; events: number }> {
-  const toEntities = (r: Row) => {
-    const e = new AuditEventEntity();
-    const v = r.event;
-    Object.assign(e, {
-      id: v[0],
-      orgId: v[1],
-      seq: v[2],
-      occurredAt: v[3],
-      recordedAt: v[4],
-      action: v[5],
-      category: v[6],
-      actorId: v[7],
-      actorType: v[8],
-      actorName: v[9],
-      actorEmail: v[10],
-      targets: v[11],
-      siteId: v[12],
-      siteName: v[13],
-      product: v[14],
-      ip: v[15],
-      userAgent: v[16],
-      outcome: v[17],
-      metadata: v[18],
-      hash: v[19],
-    });
-    const terms = r.terms.map((t) =>
-      Object.assign(new AuditEventTermEntity(), {
-        orgId: t[0],
-        term: t[1],
-        occurredAt: t[2],
-        eventId: t[3],
-      }),
+  const termProperties = Object.keys(TERMS_LAYOUT.columns);
+  const eventIdAt = TERM_COLUMNS.indexOf('event_id');
+  const termsOf = new Map<unknown, AuditEventTermEntity[]>();
+  for (const t of plan.termRows) {
+    const term = Object.assign(
+      new AuditEventTermEntity(),
+      Object.fromEntries(termProperties.map((p, i) => [p, t[i]])),
     );
-    return { e, terms };
-  };
-  const entities = rows.map(toEntities);
+    termsOf.set(t[eventIdAt], [...(termsOf.get(t[eventIdAt]) ?? []), term]);
+  }
+  const entities = plan.eventRows.map((row) => {
+    const e = Object.assign(
+      new AuditEventEntity(),
+      Object.fromEntries(EVENT_PROPERTIES.map((p, i) => [p, row[i]])),
+    );
+    return { e, terms: termsOf.get(e.id)! };
+  });
   const deadline = now() + seconds * 1000;
   const started = now();
   let n = 0;
@@ -335,7 +282,7 @@ async function measureSave(
 // ---------------------------------------------------------------------------------------------
 // (b) Raw ceiling: 500-row multi-row INSERTs through mysql2, one transaction per batch
 
-async function measureRaw(database: string, rows: Row[]): Promise<number> {
+async function measureRaw(database: string, batches: BatchPlan[]): Promise<number> {
   const c = await createConnection({
     ...serverOptions(),
     database,
@@ -343,30 +290,19 @@ async function measureRaw(database: string, rows: Row[]): Promise<number> {
     supportBigNumbers: true,
   });
   try {
-    const eventRow = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
+    let events = 0;
     const started = now();
-    for (let i = 0; i < rows.length; i += RAW_BATCH) {
-      const batch = rows.slice(i, i + RAW_BATCH);
-      const terms = batch
-        .flatMap((r) => r.terms)
-        .sort((a, b) =>
-          a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0,
-        );
+    for (const batch of batches) {
       await c.query('BEGIN');
-      await c.query(
-        `INSERT INTO auditkit_events (${EVENT_COLUMNS.join(', ')}) VALUES ${batch.map(() => eventRow).join(', ')}`,
-        batch.flatMap((r) => r.event),
-      );
-      for (let j = 0; j < terms.length; j += RAW_BATCH) {
-        const chunk = terms.slice(j, j + RAW_BATCH);
-        await c.query(
-          `INSERT INTO auditkit_event_terms (org_id, term, occurred_at, event_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
-          chunk.flat(),
-        );
+      await c.query(insertEventsSql(batch.eventRows.length), batch.eventRows.flat());
+      for (let j = 0; j < batch.termRows.length; j += RAW_BATCH) {
+        const chunk = batch.termRows.slice(j, j + RAW_BATCH);
+        await c.query(insertTermsSql(chunk.length), chunk.flat());
       }
       await c.query('COMMIT');
+      events += batch.eventRows.length;
     }
-    return rows.length / ((now() - started) / 1000);
+    return events / ((now() - started) / 1000);
   } finally {
     await c.end();
   }
@@ -517,14 +453,14 @@ async function main(): Promise<void> {
     await runAuditLogMigrations(ds);
     const [{ version }] = await ds.query('SELECT VERSION() AS version');
     console.log(
-      `AuditKit ingest bench — ${version}, ${CONCURRENCY} callers, ${ORGS} orgs, 4 term rows per event`,
+      `AuditKit ingest bench — ${version}, ${CONCURRENCY} callers, ${ORGS} orgs, ${TERMS_PER_EVENT} term rows per event`,
     );
 
     // Rows for the baseline and the raw ceiling, made with the library's own validation and ids.
     const prepareLog = await createAuditLog({ databaseUrl: dbUrl, migrationsRun: false });
     const prepare = prepareLog.service.prepare.bind(prepareLog.service);
-    const rawRows = makeRows(prepare, RAW_EVENTS);
-    const saveRows = makeRows(prepare, 20_000);
+    const rawBatches = makeBatches(prepare, RAW_EVENTS, RAW_BATCH);
+    const [saveRows] = makeBatches(prepare, 20_000, 20_000);
     await prepareLog.close();
 
     const record: number[] = [];
@@ -535,7 +471,7 @@ async function main(): Promise<void> {
       const stored = await count(ds, 'auditkit_events');
       if (stored !== RECORD_EVENTS + 2_000) throw new Error(`record stored ${stored} events`);
       await truncate(ds);
-      raw.push(await measureRaw(database, rawRows));
+      raw.push(await measureRaw(database, rawBatches));
       console.log(
         `  round ${round}: record ${fmt(record[round - 1])} events/s, raw ${fmt(raw[round - 1])} events/s`,
       );
@@ -573,7 +509,7 @@ async function main(): Promise<void> {
     }
     await truncate(ds);
     const save = await measureSave(ds, saveRows, SAVE_SECONDS);
-    if ((await count(ds, 'auditkit_event_terms')) !== save.events * 4)
+    if ((await count(ds, 'auditkit_event_terms')) !== save.events * TERMS_PER_EVENT)
       throw new Error('save() baseline lost term rows');
     await truncate(ds);
     const http = await measureHttp(dbUrl, ds);

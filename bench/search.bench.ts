@@ -48,13 +48,19 @@ import {
 } from '@auditkit/nestjs/admin';
 // The loader writes rows exactly as the store does, so it uses the store's own row helpers.
 import { hashTerm, normalizeTerm } from '../libs/audit-log/src/common/terms';
-import { eventRowValues, eventTerms, PreparedEvent } from '../libs/audit-log/src/store/event-row';
+import {
+  eventRowValues,
+  eventTerms,
+  PreparedEvent,
+  UNCHAINED,
+} from '../libs/audit-log/src/store/event-row';
 import {
   EVENT_COLUMNS,
   EVENTS_TABLE,
   ORG_STATE_TABLE,
+  TERM_COLUMNS,
   TERMS_TABLE,
-} from '../libs/audit-log/src/store/store.constants';
+} from '../libs/audit-log/src/store/event-table';
 import { prng as mulberry32 } from '../apps/example-host/src/demo-data';
 
 const env = (name: string, fallback: number) => {
@@ -402,10 +408,8 @@ function clamp(v: number, lo: number, hi: number): number {
 // Loading
 // ---------------------------------------------------------------------------------------------
 
-const ROW_VALUES = (ds: DataSet, i: number, seq: number) => [
-  ...eventRowValues(ds.event(i), seq),
-  null,
-];
+const ROW_VALUES = (ds: DataSet, i: number, seq: number) =>
+  eventRowValues(ds.event(i), seq, UNCHAINED);
 
 function tsvEscape(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
@@ -592,7 +596,7 @@ async function prepareMysql(ds: DataSet): Promise<string> {
         await loadData(
           conn2,
           TERMS_TABLE,
-          ['org_id', 'term', 'occurred_at', 'event_id'],
+          TERM_COLUMNS,
           (function* () {
             for (let p = from; p < to; p++) {
               while (start[t + 1] <= p) t++;

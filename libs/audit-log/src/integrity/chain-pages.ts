@@ -4,7 +4,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { dialectOf } from '../store/dialect';
-import { EVENTS_TABLE } from '../store/store.constants';
+import { EVENTS_TABLE } from '../store/event-table';
+import { mysqlConnectionOptions } from '../store/typeorm-driver';
 import {
   ChainLink,
   checkStoredRow,
@@ -176,15 +177,8 @@ function settleLater<T>(promise: Promise<T>): Promise<T> {
  * read rows differently without it).
  */
 function workerConnectionOptions(dataSource: DataSource): Record<string, unknown> | null {
-  const driver = dataSource.driver as unknown as {
-    options: { replication?: { master: unknown } };
-    createConnectionOptions?: (options: unknown, credentials: unknown) => Record<string, unknown>;
-  };
-  if (typeof driver.createConnectionOptions !== 'function') return null;
-  const options = driver.createConnectionOptions(
-    driver.options,
-    driver.options.replication?.master ?? driver.options,
-  );
+  const options = mysqlConnectionOptions(dataSource);
+  if (!options) return null;
   const connection: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || POOL_ONLY_OPTIONS.has(key)) continue;

@@ -1,14 +1,10 @@
-import { EVENT_COLUMNS } from '../store/store.constants';
+import { EVENT_COLUMNS } from '../store/event-table';
 import { chainHash, EventRow, storedRowValues } from '../store/event-row';
 import { canonicalizeJsonText } from './canonical-json';
 import { eventHashV1WithMetadataText, HashableEvent, UnhashableEventError } from './event-hash';
 
-/** A stored event row with the integrity columns of format 1. */
-export interface VerifiableRow extends EventRow {
-  /** The hash format; null for format 0. */
-  hash_v?: number | string | null;
-  salt?: string | null;
-}
+/** A stored event row, with the integrity columns of format 1 (`hash_v`, `salt`). */
+export type VerifiableRow = EventRow;
 
 /** The fields of a stored row as the format-1 hash sees them. */
 export function rowToHashable(r: VerifiableRow): HashableEvent {
@@ -124,30 +120,9 @@ export function checkStoredRows(rows: readonly unknown[][], prev: ChainLink | nu
   return checks;
 }
 
-// Written out (not a loop over the names) so that every row gets the same fast object shape.
+/** A row given as an array in `VERIFIED_COLUMNS` order, as an object keyed by column. */
 function rowFromArray(v: readonly unknown[]): VerifiableRow {
-  return {
-    id: v[0],
-    org_id: v[1],
-    seq: v[2],
-    occurred_at: v[3],
-    recorded_at: v[4],
-    action: v[5],
-    category: v[6],
-    actor_id: v[7],
-    actor_type: v[8],
-    actor_name: v[9],
-    actor_email: v[10],
-    targets: v[11],
-    site_id: v[12],
-    site_name: v[13],
-    product: v[14],
-    ip: v[15],
-    user_agent: v[16],
-    outcome: v[17],
-    metadata: v[18],
-    hash: v[19],
-    hash_v: v[20],
-    salt: v[21],
-  } as VerifiableRow;
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < VERIFIED_COLUMNS.length; i++) row[VERIFIED_COLUMNS[i]] = v[i];
+  return row as VerifiableRow;
 }

@@ -6,7 +6,7 @@ import { isUlid } from '../common/ulid';
 import { AuditEvent } from '../event/audit-event.interface';
 import { dialectOf, placeholders, StoreDialect } from '../store/dialect';
 import { eventHasTerm, EventRow, rowToEvent } from '../store/event-row';
-import { EVENTS_TABLE, TERMS_TABLE } from '../store/store.constants';
+import { EVENTS_TABLE, TERMS_TABLE } from '../store/event-table';
 import { CursorPosition } from './cursor';
 import { EventFilters } from './event-filters';
 

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { eventTerms, EventRow, rowToEvent } from '../store/event-row';
 import { dialectOf } from '../store/dialect';
-import { EVENTS_TABLE, TERMS_TABLE } from '../store/store.constants';
+import { EVENTS_TABLE, TERMS_TABLE } from '../store/event-table';
 
 const SCAN_PAGE = 5000;
 

@@ -3,6 +3,7 @@ import { AuditEvent, AuditTarget } from '../event/audit-event.interface';
 import { NormalizedEvent } from '../event/event-normalizer';
 import { hashTerm, normalizeTerm } from '../common/terms';
 import type { HashableEvent } from '../integrity/event-hash';
+import { EVENT_PROPERTIES, EventProperty, EVENTS_LAYOUT, RowOf } from './event-table';
 
 /** A normalized event with its id and arrival time, waiting for a seq. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -10,29 +11,8 @@ export interface PreparedEvent extends NormalizedEvent {
   recordedAt: number;
 }
 
-/** A row of `auditkit_events` as the drivers return it. */
-export interface EventRow {
-  id: string;
-  org_id: string;
-  seq: number | string;
-  occurred_at: number | string;
-  recorded_at: number | string;
-  action: string;
-  category: string;
-  actor_id: string;
-  actor_type: string;
-  actor_name: string | null;
-  actor_email: string | null;
-  targets: string;
-  site_id: string | null;
-  site_name: string | null;
-  product: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  outcome: string;
-  metadata: string;
-  hash: string | null;
-}
+/** A row of `auditkit_events` as the drivers return it (`SELECT *`). */
+export type EventRow = RowOf<typeof EVENTS_LAYOUT>;
 
 // Only these target types feed the exact-term search (users' and groups' names and e-mails).
 const SEARCHABLE_TARGET_TYPES = new Set(['user', 'group']);
@@ -81,29 +61,53 @@ export function preparedToHashable(e: PreparedEvent, seq: number): HashableEvent
   };
 }
 
-/** The values of an event row, in `EVENT_COLUMNS` order, up to the integrity columns. */
-export function eventRowValues(e: PreparedEvent, seq: number): (string | number | null)[] {
-  return [
-    e.id,
-    e.orgId,
-    seq,
-    e.occurredAt,
-    e.recordedAt,
-    e.action,
-    e.category,
-    e.actor.id,
-    e.actor.type,
-    e.actor.name ?? null,
-    e.actor.email ?? null,
-    JSON.stringify(e.targets),
-    e.site?.id ?? null,
-    e.site?.name ?? null,
-    e.product,
-    e.location.ip ?? null,
-    e.location.userAgent ?? null,
-    e.outcome,
-    JSON.stringify(e.metadata),
-  ];
+/** What the chain gives a row: its hash, the hash's format and its salt (all null when off). */
+export interface ChainFields {
+  hash: string | null;
+  hashV: number | null;
+  salt: string | null;
+}
+
+/** The chain fields of an event written with tamper evidence off. */
+export const UNCHAINED: ChainFields = { hash: null, hashV: null, salt: null };
+
+type Value = string | number | null;
+
+// How a prepared event fills each column. Keyed by the layout's properties, so that a column
+// added to the layout does not compile until it is given a value here.
+const COLUMN_VALUES: {
+  [P in EventProperty]: (e: PreparedEvent, seq: number, chain: ChainFields) => Value;
+} = {
+  id: (e) => e.id,
+  orgId: (e) => e.orgId,
+  seq: (_e, seq) => seq,
+  occurredAt: (e) => e.occurredAt,
+  recordedAt: (e) => e.recordedAt,
+  action: (e) => e.action,
+  category: (e) => e.category,
+  actorId: (e) => e.actor.id,
+  actorType: (e) => e.actor.type,
+  actorName: (e) => e.actor.name ?? null,
+  actorEmail: (e) => e.actor.email ?? null,
+  targets: (e) => JSON.stringify(e.targets),
+  siteId: (e) => e.site?.id ?? null,
+  siteName: (e) => e.site?.name ?? null,
+  product: (e) => e.product,
+  ip: (e) => e.location.ip ?? null,
+  userAgent: (e) => e.location.userAgent ?? null,
+  outcome: (e) => e.outcome,
+  metadata: (e) => JSON.stringify(e.metadata),
+  hash: (_e, _seq, chain) => chain.hash,
+  hashV: (_e, _seq, chain) => chain.hashV,
+  salt: (_e, _seq, chain) => chain.salt,
+};
+const VALUE_OF = EVENT_PROPERTIES.map((p) => COLUMN_VALUES[p]);
+
+/** The values of an event's row, in `EVENT_COLUMNS` order. */
+export function eventRowValues(e: PreparedEvent, seq: number, chain: ChainFields): Value[] {
+  const values: Value[] = new Array(VALUE_OF.length);
+  for (let i = 0; i < VALUE_OF.length; i++) values[i] = VALUE_OF[i](e, seq, chain);
+  return values;
 }
 
 /**
@@ -117,7 +121,10 @@ export function chainHash(
   return hash('sha256', `${prevHash ?? ''}\n${JSON.stringify(values)}`, 'hex');
 }
 
-/** The row values of a stored row, for re-computing its chain hash. */
+/**
+ * The row values of a stored row, for re-computing its format-0 chain hash. Written out, not
+ * taken from the layout: format 0 covers these columns, in this order, whatever the table holds.
+ */
 export function storedRowValues(r: EventRow): (string | number | null)[] {
   return [
     r.id,
