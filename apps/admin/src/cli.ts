@@ -104,7 +104,10 @@ async function run(argv: string[]): Promise<number> {
       const count = positive(v.events as string, '--events', 10_000_000);
       const days = v.days === undefined ? 200 : positive(v.days as string, '--days', 36500);
       const context = await NestFactory.createApplicationContext(
-        AuditLogModule.forRoot(cliAuditLogOptions(config)),
+        // One batch at a time: two concurrent batches race for the org's lock, and the later
+        // events could take the lower seqs. Seeded history spans months, and retention purges a
+        // chain's prefix, so seq order must follow time order here.
+        AuditLogModule.forRoot({ ...cliAuditLogOptions(config), writer: { concurrency: 1 } }),
         { logger: ['error', 'warn'] },
       );
       try {
