@@ -146,10 +146,14 @@ interface Filter {
   to?: number;
   actions?: string[];
   category?: string;
-  actor?: string;
-  ip?: string;
-  product?: string;
+  actor?: string | string[];
+  ip?: string | string[];
+  product?: string | string[];
 }
+
+/** Whether `value` is the filter's value or one of its values (a list matches any). */
+const anyOf = (filter: string | string[], value: string | null | undefined) =>
+  value != null && ([] as string[]).concat(filter).includes(value);
 
 function matches(e: AuditEvent, f: Filter): boolean {
   const t = Date.parse(e.time);
@@ -159,9 +163,9 @@ function matches(e: AuditEvent, f: Filter): boolean {
     (f.to === undefined || t <= f.to) &&
     (f.actions === undefined || f.actions.includes(e.action)) &&
     (f.category === undefined || e.category === f.category) &&
-    (f.actor === undefined || e.actor.id === f.actor) &&
-    (f.ip === undefined || e.location.ip === f.ip) &&
-    (f.product === undefined || e.product === f.product)
+    (f.actor === undefined || anyOf(f.actor, e.actor.id)) &&
+    (f.ip === undefined || anyOf(f.ip, e.location.ip)) &&
+    (f.product === undefined || anyOf(f.product, e.product))
   );
 }
 
@@ -245,6 +249,26 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
       ['ip (IPv4)', [['ip', '198.51.100.23']], { ip: '198.51.100.23' }],
       ['ip (IPv6)', [['ip', '2001:db8::1']], { ip: '2001:db8::1' }],
       ['product', [['product', 'confluence']], { product: 'confluence' }],
+      // Atlassian's comma lists (`explode: false`); the parameter repeated means the same.
+      ['actor as a comma list', [['actor', 'u-3,u-9, bot-1']], { actor: ['u-3', 'u-9', 'bot-1'] }],
+      [
+        'actor repeated',
+        [
+          ['actor', 'u-3'],
+          ['actor', 'u-7'],
+        ],
+        { actor: ['u-3', 'u-7'] },
+      ],
+      [
+        'ip as a comma list (IPv4 and IPv6)',
+        [['ip', '198.51.100.23,2001:db8::1']],
+        { ip: ['198.51.100.23', '2001:db8::1'] },
+      ],
+      [
+        'product as a comma list',
+        [['product', 'jira,confluence']],
+        { product: ['jira', 'confluence'] },
+      ],
     ];
     it.each(cases)('%s', async (_name, pairs, filter) => {
       const want = expected(filter);
@@ -294,6 +318,21 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
           ['to', T0 + 28 * DAY],
         ],
         { actor: 'u-123', ip: '203.0.113.7', from: T0 + 2 * DAY, to: T0 + 28 * DAY },
+      ],
+      [
+        'actor list + ip list + product list + category',
+        [
+          ['actor', 'u-123,u-2,u-3'],
+          ['ip', '203.0.113.7,2001:db8::1'],
+          ['product', 'jira,bitbucket'],
+          ['category', 'site_product_users'],
+        ],
+        {
+          actor: ['u-123', 'u-2', 'u-3'],
+          ip: ['203.0.113.7', '2001:db8::1'],
+          product: ['jira', 'bitbucket'],
+          category: 'site_product_users',
+        },
       ],
       [
         'category + product',
@@ -501,6 +540,41 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
       expect(seen).toEqual(want);
     });
 
+    it('walks back with links.prev, page for page, to the first page', async () => {
+      const filter: [string, string][] = [
+        ['category', 'groups'],
+        ['limit', '5'],
+      ];
+      const want = expected({ category: 'groups' });
+      expect(want.length).toBeGreaterThan(15);
+      const pages: { ids: string[]; prev?: string }[] = [];
+      let url: string | undefined = `${base}${qs(filter)}`;
+      while (url) {
+        const res: request.Response = await getWith(api.server, token, url).expect(200);
+        pages.push({
+          ids: res.body.data.map((d: { id: string }) => d.id),
+          prev: res.body.links.prev,
+        });
+        url = res.body.links.next;
+      }
+      expect(pages.flatMap((p) => p.ids)).toEqual(want);
+      // The first page has no page before it; every later one has.
+      expect(pages[0].prev).toBeUndefined();
+      for (const p of pages.slice(1)) expect(p.prev).toMatch(/^\/admin\/v1\/orgs\/acme\/events\?/);
+      // Back from the last page: each prev is the page before, and its next is the page after.
+      let back = pages[pages.length - 1].prev;
+      for (let k = pages.length - 2; k >= 0; k--) {
+        const res: request.Response = await getWith(api.server, token, back!).expect(200);
+        expect(res.body.data.map((d: { id: string }) => d.id)).toEqual(pages[k].ids);
+        expect(res.body.meta.page_size).toBe(5);
+        const after = await getWith(api.server, token, res.body.links.next).expect(200);
+        expect(after.body.data.map((d: { id: string }) => d.id)).toEqual(pages[k + 1].ids);
+        back = res.body.links.prev;
+        if (k === 0) expect(back).toBeUndefined();
+        else expect(typeof back).toBe('string');
+      }
+    });
+
     it('walks a filtered list with the cursor of meta.next', async () => {
       const filter: [string, string][] = [
         ['category', 'groups'],
@@ -596,6 +670,9 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
   describe('shapes', () => {
     const example = () => events.find((e) => e.time === '2026-10-20T17:04:05.123Z')!;
 
+    const searchFor = (term: string) =>
+      `/admin/v1/orgs/acme/events?q=${encodeURIComponent(term).replace(/%20/g, '+')}`;
+
     const resource = (e: AuditEvent) => ({
       id: e.id,
       type: 'events',
@@ -606,10 +683,27 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
         category: 'groups',
         actor: { id: 'u-123', type: 'user', name: 'Jane Doe', email: 'jane@acme.test' },
         context: [
-          { id: 'u-9', type: 'user', attributes: { name: 'Bob Li', email: 'bob@acme.test' } },
-          { id: 'g-1', type: 'group', attributes: { name: 'jira-admins' } },
+          {
+            id: 'u-9',
+            type: 'user',
+            attributes: { name: 'Bob Li', email: 'bob@acme.test' },
+            links: { alt: searchFor('bob@acme.test') },
+          },
+          {
+            id: 'g-1',
+            type: 'group',
+            attributes: { name: 'jira-admins' },
+            links: { alt: searchFor('jira-admins') },
+          },
         ],
-        container: [{ id: 's-1', type: 'site', attributes: { name: 'acme.atlassian.test' } }],
+        container: [
+          {
+            id: 's-1',
+            type: 'site',
+            attributes: { name: 'acme.atlassian.test' },
+            links: { alt: searchFor('acme.atlassian.test') },
+          },
+        ],
         product: 'jira',
         location: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (Macintosh)' },
         outcome: 'success',
@@ -649,8 +743,16 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
         expect(d.attributes.seq).toBe(e.seq);
         expect(d.attributes.time).toBe(e.time);
         expect(d.attributes.actor).toEqual(e.actor);
+        // Users, groups and sites link to the log searched for them (e-mail, else name).
+        const links = (type: string, term?: string) =>
+          ['user', 'group', 'site'].includes(type) && term ? { alt: searchFor(term) } : {};
         expect(d.attributes.context).toEqual(
-          e.targets.map(({ id, type, ...attributes }) => ({ id, type, attributes })),
+          e.targets.map(({ id, type, ...attributes }) => ({
+            id,
+            type,
+            attributes,
+            links: links(type, attributes.email ?? attributes.name),
+          })),
         );
         expect(d.attributes.container).toEqual(
           e.site
@@ -659,6 +761,7 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
                   id: e.site.id,
                   type: 'site',
                   attributes: e.site.name ? { name: e.site.name } : {},
+                  links: links('site', e.site.name),
                 },
               ]
             : [],

@@ -445,7 +445,10 @@ function send(
   });
 }
 
-/** No 5xx; a 4xx is `{ errors: [ { status, code, title, ... } ] }` with the response's status. */
+/**
+ * No 5xx; a 4xx is `{ errors: [ { status, code, title, ... } ] }` with the response's status (a 401
+ * with Atlassian's `code` and `message` beside it).
+ */
 function checkAnswer(a: Answer, what: string): void {
   if (a.status >= 500) throw new Error(`${what}: ${a.status} ${a.text}`);
   if (a.status < 400) return;
@@ -464,8 +467,12 @@ function checkAnswer(a: Answer, what: string): void {
       throw new Error(`${what}: ${a.status} with a malformed error: ${a.text}`);
     }
   }
-  if (Object.keys(body).some((k) => k !== 'errors'))
+  // A 401 also carries Atlassian's `{ code, message }` (docs/api.md section 5).
+  const allowed = a.status === 401 ? ['errors', 'code', 'message'] : ['errors'];
+  if (Object.keys(body).some((k) => !allowed.includes(k)))
     throw new Error(`${what}: an error answer with more than errors: ${a.text}`);
+  if (a.status === 401 && (body.code !== 401 || typeof body.message !== 'string'))
+    throw new Error(`${what}: a 401 without Atlassian's code and message: ${a.text}`);
 }
 
 /** A JSON text with sorted keys, own `__proto__` keys included. */

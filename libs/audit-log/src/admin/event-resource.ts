@@ -1,8 +1,28 @@
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEvent } from '../event/audit-event.interface';
 
+// The object types the exact-term search `q` matches (docs/api.md section 5).
+const SEARCHABLE = new Set(['user', 'group', 'site']);
+
+/**
+ * The `links` of a context or container item (Atlassian's `LinkSelfAltModel`). AuditKit has no
+ * resource for users, groups or sites, so there is no `self`; `alt` is this org's events searched
+ * for the object (its e-mail, else its name) where `q` can find it, and nothing otherwise.
+ */
+function objectLinks(
+  eventsUrl: string,
+  type: string,
+  name: string | undefined,
+  email: string | undefined,
+): { alt?: string } {
+  const term = email ?? name;
+  if (!SEARCHABLE.has(type) || term === undefined || term.trim() === '') return {};
+  return { alt: `${eventsUrl}?${new URLSearchParams({ q: term })}` };
+}
+
 /** An event as a resource of docs/api.md section 5. */
 export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: string) {
+  const eventsUrl = `${base}/orgs/${encodeURIComponent(event.orgId)}/events`;
   return {
     id: event.id,
     type: 'events',
@@ -16,7 +36,12 @@ export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: s
         const attributes: { name?: string; email?: string } = {};
         if (t.name !== undefined) attributes.name = t.name;
         if (t.email !== undefined) attributes.email = t.email;
-        return { id: t.id, type: t.type, attributes };
+        return {
+          id: t.id,
+          type: t.type,
+          attributes,
+          links: objectLinks(eventsUrl, t.type, t.name, t.email),
+        };
       }),
       container: event.site
         ? [
@@ -24,6 +49,7 @@ export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: s
               id: event.site.id,
               type: 'site',
               attributes: event.site.name === undefined ? {} : { name: event.site.name },
+              links: objectLinks(eventsUrl, 'site', event.site.name, undefined),
             },
           ]
         : [],
@@ -33,6 +59,6 @@ export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: s
       metadata: event.metadata,
     },
     message: { content: catalog.render(event), format: 'simple' },
-    links: { self: `${base}/orgs/${encodeURIComponent(event.orgId)}/events/${event.id}` },
+    links: { self: `${eventsUrl}/${event.id}` },
   };
 }

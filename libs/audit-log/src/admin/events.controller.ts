@@ -17,8 +17,14 @@ import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEventInput } from '../event/audit-event.interface';
 import { AuditValidationError } from '../exceptions/audit-validation.exception';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
-import { CursorCodec, InvalidCursorError } from '../query/cursor';
-import { EventListQueryDto } from '../query/event-filters';
+import {
+  CursorCodec,
+  CursorDirection,
+  CursorPosition,
+  DecodedCursor,
+  InvalidCursorError,
+} from '../query/cursor';
+import { EventFilters, EventListQueryDto } from '../query/event-filters';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditService } from '../recording/audit.service';
 import { AdminAuthGuard } from './admin-auth.guard';
@@ -27,6 +33,8 @@ import {
   apiError,
   ApiException,
   ApiExceptionFilter,
+  ATLASSIAN_ERROR_CODES,
+  cursorConflicts,
   invalidField,
   invalidParameter,
 } from '../http/api-error';
@@ -51,6 +59,32 @@ import {
 } from '../http/openapi/decorators';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The URL of another page: the path, `limit` when the request sent one, and the cursor, which
+ * carries the query. Only when the query was too large to carry (see CursorCodec) does the link
+ * repeat the request's filters, with the dates the cursor continues.
+ */
+function pageLink(
+  self: string,
+  cursor: string,
+  carried: boolean,
+  limit: string | undefined,
+  filters: EventFilters,
+): string {
+  const url = new URL(self, 'http://x');
+  const params = carried ? new URLSearchParams() : new URLSearchParams(url.search);
+  if (carried) {
+    if (limit !== undefined) params.set('limit', limit);
+  } else {
+    for (const key of ['from', 'to'] as const) {
+      if (filters[key] === undefined) params.delete(key);
+      else params.set(key, String(filters[key]));
+    }
+  }
+  params.set('cursor', cursor);
+  return `${url.pathname}?${params}`;
+}
 
 /** The events routes of docs/api.md section 5. */
 @Controller('admin/v1/orgs/:orgId')
@@ -81,33 +115,57 @@ export class EventsController {
     @Req() req: Request,
   ) {
     const dto = validateDto(EventListQueryDto, raw, 'parameter');
-    const filters = toEventFilters(dto, this.catalog, 'parameter');
-    const limit = dto.limit === undefined ? 100 : Number(dto.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw invalidParameter('limit', 'must be a whole number from 1 to 1000');
+    const sent = toEventFilters(dto, this.catalog, 'parameter');
+    let limit: number | undefined;
+    if (dto.limit !== undefined) {
+      limit = Number(dto.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw invalidParameter('limit', 'must be a whole number from 1 to 1000');
+      }
     }
-    let after;
+    let filters = sent;
+    let cursor: DecodedCursor | undefined;
     if (dto.cursor !== undefined) {
       try {
-        after = this.cursors.decode(dto.cursor, orgId, filters);
+        cursor = this.cursors.decode(dto.cursor, orgId);
       } catch (err) {
         if (err instanceof InvalidCursorError) throw invalidParameter('cursor', err.message);
         throw err;
       }
+      const resumed = this.cursors.resume(cursor, orgId, sent);
+      if (resumed.conflicts.length) throw cursorConflicts(resumed.conflicts);
+      filters = resumed.filters;
+      // A cursor sent alone keeps the page size it was made with.
+      limit ??= cursor.limit;
     }
-    const page = await this.query.page(orgId, filters, limit, after);
-    const base = apiBase(req);
-    const next = page.next ? this.cursors.encode(orgId, filters, page.next) : null;
+    const size = limit ?? 100;
+    let events;
+    let next: CursorPosition | null = null;
+    let prev: CursorPosition | null = null;
+    if (cursor?.direction === 'prev') {
+      const page = await this.query.pageBefore(orgId, filters, size, cursor.position);
+      events = page.events;
+      next = page.last;
+      if (page.more) prev = page.first;
+    } else {
+      const page = await this.query.page(orgId, filters, size, cursor?.position);
+      events = page.events;
+      next = page.next;
+      // Only a page reached with a cursor has a page before it.
+      if (cursor && events.length) prev = { time: Date.parse(events[0].time), id: events[0].id };
+    }
+    const make = (direction: CursorDirection, pos: CursorPosition) =>
+      this.cursors.encode(orgId, filters, pos, { direction, limit: size });
+    const nextCursor = next ? make('next', next) : null;
     const self = req.originalUrl;
     const links: Record<string, string> = { self };
-    if (next) {
-      const url = new URL(self, 'http://x');
-      url.searchParams.set('cursor', next);
-      links.next = url.pathname + url.search;
-    }
+    const link = (c: string) => pageLink(self, c, this.cursors.carries(c), dto.limit, filters);
+    if (nextCursor) links.next = link(nextCursor);
+    if (prev) links.prev = link(make('prev', prev));
+    const base = apiBase(req);
     return {
-      data: page.events.map((e) => eventResource(e, this.catalog, base)),
-      meta: { next, page_size: limit },
+      data: events.map((e) => eventResource(e, this.catalog, base)),
+      meta: { next: nextCursor, page_size: size },
       links,
     };
   }
@@ -120,7 +178,11 @@ export class EventsController {
   @RequirePermission('read')
   async one(@Param('orgId') orgId: string, @Param('eventId') eventId: string, @Req() req: Request) {
     const event = await this.query.get(orgId, eventId);
-    if (!event) throw apiError(404, `No event ${eventId} in this organization`);
+    if (!event) {
+      const notFound = apiError(404, `No event ${eventId} in this organization`);
+      notFound.errors[0].meta = { atlassianCode: ATLASSIAN_ERROR_CODES.eventNotFound };
+      throw notFound;
+    }
     return { data: eventResource(event, this.catalog, apiBase(req)) };
   }
 

@@ -15,10 +15,95 @@ import { serviceUnavailableDetail } from './api-error.messages';
 /** One error object of docs/api.md section 5. */
 export interface ApiErrorObject {
   status: string;
+  /** Ours, stable (docs/api.md lists them): `invalid_parameter`, `cursor_conflict`... */
   code: string;
   title: string;
   detail?: string;
   source?: { parameter?: string; pointer?: string; header?: string };
+  /** Where Atlassian's organizations API has an error code of the same meaning, that code. */
+  meta?: { atlassianCode: string };
+}
+
+/**
+ * The codes of Atlassian's organizations API (`ApplicationError.code` of admin_organization.json)
+ * that AuditKit errors carry in `meta.atlassianCode`. Atlassian puts them in `code`, which is
+ * ours and stays as it was; docs/api.md has the mapping.
+ */
+export const ATLASSIAN_ERROR_CODES = {
+  invalidPageCursor: 'ADMIN-400-1',
+  invalidTimeDate: 'ADMIN-400-3',
+  invalidResource: 'ADMIN-400-4',
+  unknownResource: 'ADMIN-404-1',
+  eventNotFound: 'ADMIN-404-4',
+  methodNotSupported: 'ADMIN-405-1',
+  internalError: 'ADMIN-500-1',
+} as const;
+
+const DATE_FIELDS = new Set(['from', 'to', '/from', '/to']);
+
+/**
+ * The Atlassian code of an error, when their list has one of the same meaning: a bad or
+ * conflicting cursor, a bad date, a bad field of a body (their "invalid resource"), a 404, a
+ * 405, a 500.
+ * Undefined otherwise (e.g. a bad `limit` or `action`: Atlassian has no code for those).
+ */
+export function atlassianCodeOf(e: ApiErrorObject): string | undefined {
+  if (e.meta?.atlassianCode) return e.meta.atlassianCode;
+  const where = e.source?.parameter ?? e.source?.pointer;
+  switch (e.status) {
+    case '400':
+      if (e.code === 'cursor_conflict' || where === 'cursor')
+        return ATLASSIAN_ERROR_CODES.invalidPageCursor;
+      if (where !== undefined && DATE_FIELDS.has(where))
+        return ATLASSIAN_ERROR_CODES.invalidTimeDate;
+      // A field of the body: the resource being created is not valid.
+      if (e.source?.pointer !== undefined) return ATLASSIAN_ERROR_CODES.invalidResource;
+      return undefined;
+    case '404':
+      return ATLASSIAN_ERROR_CODES.unknownResource;
+    case '405':
+      return ATLASSIAN_ERROR_CODES.methodNotSupported;
+    case '500':
+      return ATLASSIAN_ERROR_CODES.internalError;
+    default:
+      return undefined;
+  }
+}
+
+function withAtlassianCode(e: ApiErrorObject): ApiErrorObject {
+  const atlassianCode = atlassianCodeOf(e);
+  return atlassianCode ? { ...e, meta: { ...e.meta, atlassianCode } } : e;
+}
+
+/**
+ * The body of an error answer. A 401 also carries Atlassian's `{ code, message }` (their
+ * `ProxyError`, what api.atlassian.com answers without a valid key) beside `errors`.
+ */
+export function errorBody(status: number, errors: ApiErrorObject[]): Record<string, unknown> {
+  const out = errors.map(withAtlassianCode);
+  if (status !== 401) return { errors: out };
+  return {
+    code: 401,
+    message: errors[0]?.detail ?? errors[0]?.title ?? 'Unauthorized',
+    errors: out,
+  };
+}
+
+/**
+ * 400 for the parameters of a request that conflict with the query its `cursor` continues, one
+ * error object per parameter (docs/api.md, "Paging").
+ */
+export function cursorConflicts(conflicts: { parameter: string; detail: string }[]): ApiException {
+  return new ApiException(
+    400,
+    conflicts.map(({ parameter, detail }) => ({
+      status: '400',
+      code: 'cursor_conflict',
+      title: 'Parameter conflicts with the cursor',
+      detail,
+      source: { parameter },
+    })),
+  );
 }
 
 /** An error answered as `{ errors: [...] }`. */
@@ -162,7 +247,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
         res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
       }
     }
-    res.status(status).type('application/json').send(JSON.stringify({ errors }));
+    res
+      .status(status)
+      .type('application/json')
+      .send(JSON.stringify(errorBody(status, errors)));
   }
 
   private monitor(): OutageMonitor {

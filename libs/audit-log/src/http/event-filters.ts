@@ -1,6 +1,6 @@
 import { ActionCatalog } from '../catalog/action-catalog';
 import { normalizeTerm } from '../common/terms';
-import { EventFilters, EventFiltersDto, parseInstant } from '../query/event-filters';
+import { asList, EventFilters, EventFiltersDto, parseInstant } from '../query/event-filters';
 import { invalidField, invalidParameter } from './api-error';
 
 /**
@@ -49,13 +49,15 @@ export function toEventFilters(
     }
     f.category = dto.category;
   }
-  if (dto.actor !== undefined) f.actor = dto.actor;
-  if (dto.ip !== undefined) f.ip = dto.ip;
-  if (dto.product !== undefined) f.product = dto.product;
+  // Lists (a comma list, or the parameter repeated), each value checked by the DTO; an empty
+  // list (`actor=`) is no filter, as for `action`.
+  if (dto.actor?.length) f.actor = [...new Set(dto.actor)];
+  if (dto.ip?.length) f.ip = [...new Set(dto.ip)];
+  if (dto.product?.length) f.product = [...new Set(dto.product)];
   return f;
 }
 
-/** Filters as echoed back (e.g. in an export's attributes): dates as ISO strings. */
+/** Filters as echoed back (e.g. in an export's attributes): dates as ISO strings, lists as lists. */
 export function describeFilters(f: EventFilters): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (f.q !== undefined) out.q = f.q;
@@ -63,8 +65,8 @@ export function describeFilters(f: EventFilters): Record<string, unknown> {
   if (f.to !== undefined) out.to = new Date(f.to).toISOString();
   if (f.actions) out.action = f.actions;
   if (f.category !== undefined) out.category = f.category;
-  if (f.actor !== undefined) out.actor = f.actor;
-  if (f.ip !== undefined) out.ip = f.ip;
-  if (f.product !== undefined) out.product = f.product;
+  if (f.actor !== undefined) out.actor = asList(f.actor);
+  if (f.ip !== undefined) out.ip = asList(f.ip);
+  if (f.product !== undefined) out.product = asList(f.product);
   return out;
 }

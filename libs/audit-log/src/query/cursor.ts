@@ -1,34 +1,83 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { EventFilters } from './event-filters';
+import type { EventFilters } from './event-filters';
 
-/** A position in the newest-first order: the last row of the previous page. */
+/** A position in the newest-first order: the last row of a page (or the first, going back). */
 export interface CursorPosition {
   time: number;
   id: string;
 }
 
+/** `next` continues older than the position; `prev` goes back to the newer rows before it. */
+export type CursorDirection = 'next' | 'prev';
+
+/**
+ * The longest cursor handed out. A cursor carries its query so that it can be sent alone; a
+ * query too large for this (hundreds of long ids) gets a cursor that carries only a digest of it
+ * and must then be sent with the same query (see {@link DecodedCursor.carried}). 4 KiB keeps a
+ * link with a cursor well under Node's 16 KiB limit on request heads.
+ */
+export const CURSOR_MAX_LENGTH = 4096;
+
 /** Why a cursor was refused. */
 export class InvalidCursorError extends Error {}
 
-/** A short digest of the filters a cursor belongs to. */
-export function filtersKey(orgId: string, f: EventFilters): string {
+/** A checked cursor. */
+export interface DecodedCursor {
+  direction: CursorDirection;
+  position: CursorPosition;
+  /** The page size the cursor was made with; used when the request sends no `limit`. */
+  limit?: number;
+  /** The query the cursor continues (its `from` and `to` always; the rest unless too large). */
+  query: EventFilters;
+  /**
+   * False when the query was too large to carry: then only `from` and `to` are in `query`, and
+   * the other filters must be sent again, equal to those the cursor was made for.
+   */
+  carried: boolean;
+  /** With `carried: false`: the digest of the filters other than `from` and `to`. */
+  digest?: string;
+  /** A cursor of the first version: the digest of the org and the whole query, nothing else. */
+  legacyKey?: string;
+}
+
+/** One parameter of a request that a cursor cannot continue with. */
+export interface CursorConflict {
+  parameter: string;
+  detail: string;
+}
+
+/** A short digest of the filters a cursor belongs to (the org included). */
+export function filtersKey(orgId: string, f: EventFilters, withDates = true): string {
   const canonical = JSON.stringify([
     orgId,
     f.q ?? null,
-    f.from ?? null,
-    f.to ?? null,
-    f.actions ? [...f.actions].sort() : null,
+    withDates ? (f.from ?? null) : null,
+    withDates ? (f.to ?? null) : null,
+    sortedList(f.actions),
     f.category ?? null,
-    f.actor ?? null,
-    f.ip ?? null,
-    f.product ?? null,
+    sortedList(f.actor),
+    sortedList(f.ip),
+    sortedList(f.product),
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }
 
 /**
- * Opaque keyset cursors, HMAC-signed and bound to the org and filters they were made for: a
- * cursor of another org or query, or a forged one, is refused.
+ * A list filter as a sorted list, or null. Also takes the single string that an export's stored
+ * filters held for `actor`, `ip` and `product` before they became lists.
+ */
+function sortedList(v: readonly string[] | string | undefined): string[] | null {
+  if (v === undefined) return null;
+  return typeof v === 'string' ? [v] : [...new Set(v)].sort();
+}
+
+const VERSION = 2;
+
+/**
+ * Opaque keyset cursors, HMAC-signed and bound to their org. A cursor carries the query it was
+ * made for, the page size and the direction, so that it can be sent alone (Atlassian's "send only
+ * the cursor"); a forged one, or one of another org, is refused. Cursors of the first version
+ * (a digest of the query, no query) are still read: they need the query sent again.
  */
 export class CursorCodec {
   private readonly key: Buffer;
@@ -37,14 +86,35 @@ export class CursorCodec {
     this.key = createHmac('sha256', secret).update('auditkit:cursor:v1').digest();
   }
 
-  encode(orgId: string, filters: EventFilters, pos: CursorPosition): string {
-    const body = Buffer.from(
-      JSON.stringify([filtersKey(orgId, filters), pos.time, pos.id]),
-    ).toString('base64url');
-    return `${body}.${this.sign(body)}`;
+  encode(
+    orgId: string,
+    filters: EventFilters,
+    pos: CursorPosition,
+    options: { direction?: CursorDirection; limit?: number } = {},
+  ): string {
+    const head = [
+      VERSION,
+      orgId,
+      options.direction ?? 'next',
+      pos.time,
+      pos.id,
+      options.limit ?? 0,
+    ];
+    const carried = this.seal([...head, compact(filters)]);
+    if (carried.length <= CURSOR_MAX_LENGTH) return carried;
+    const dates: EventFilters = {};
+    if (filters.from !== undefined) dates.from = filters.from;
+    if (filters.to !== undefined) dates.to = filters.to;
+    return this.seal([...head, dates, filtersKey(orgId, filters, false)]);
   }
 
-  decode(cursor: string, orgId: string, filters: EventFilters): CursorPosition {
+  /** Whether a cursor this codec made carries its whole query (it can be sent alone). */
+  carries(cursor: string): boolean {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor.split('.')[0], 'base64url').toString());
+    return Array.isArray(parsed) && parsed.length === 7;
+  }
+
+  decode(cursor: string, orgId: string): DecodedCursor {
     const [body, sig, extra] = cursor.split('.');
     if (!body || !sig || extra !== undefined)
       throw new InvalidCursorError('is not a cursor of this API');
@@ -59,20 +129,157 @@ export class CursorCodec {
     } catch {
       throw new InvalidCursorError('is not a cursor of this API');
     }
-    if (!Array.isArray(parsed) || parsed.length !== 3)
-      throw new InvalidCursorError('is not a cursor of this API');
-    const [key, time, id] = parsed;
-    if (key !== filtersKey(orgId, filters)) {
-      throw new InvalidCursorError(
-        'belongs to another organization or another query; start again without it',
-      );
+    if (!Array.isArray(parsed)) throw new InvalidCursorError('is not a cursor of this API');
+    if (parsed.length === 3 && typeof parsed[0] === 'string') {
+      // Version 1: [digest of org and query, time, id].
+      const [key, time, id] = parsed;
+      if (!Number.isSafeInteger(time) || typeof id !== 'string')
+        throw new InvalidCursorError('is not a cursor of this API');
+      return {
+        direction: 'next',
+        position: { time, id },
+        query: {},
+        carried: false,
+        legacyKey: key,
+      };
     }
-    if (!Number.isSafeInteger(time) || typeof id !== 'string')
+    const [version, org, direction, time, id, limit, query, digest] = parsed;
+    if (
+      version !== VERSION ||
+      typeof org !== 'string' ||
+      (direction !== 'next' && direction !== 'prev') ||
+      !Number.isSafeInteger(time) ||
+      typeof id !== 'string' ||
+      !Number.isSafeInteger(limit) ||
+      query === null ||
+      typeof query !== 'object'
+    )
       throw new InvalidCursorError('is not a cursor of this API');
-    return { time, id };
+    if (org !== orgId) {
+      throw new InvalidCursorError('belongs to another organization; start again without it');
+    }
+    return {
+      direction,
+      position: { time, id },
+      ...(limit > 0 ? { limit } : {}),
+      query: query as EventFilters,
+      carried: digest === undefined,
+      ...(typeof digest === 'string' ? { digest } : {}),
+    };
+  }
+
+  /**
+   * The query a request continues with `cursor`, or the parameters that conflict with it. A
+   * parameter left out takes the cursor's value; one sent again must not change what the rest
+   * of the walk returns: the same value (lists in any order), or, for the bound the walk moves
+   * away from (`to` going to older pages, `from` going back to newer ones), any value that does
+   * not cut into the rows still to come, so that a client recomputing `to=now` on each page keeps
+   * paging. Anything else is a conflict named by its parameter.
+   */
+  resume(
+    cursor: DecodedCursor,
+    orgId: string,
+    sent: EventFilters,
+  ): { filters: EventFilters; conflicts: CursorConflict[] } {
+    if (cursor.legacyKey !== undefined) {
+      // Version 1 carried no query: the request has to say it again, exactly.
+      const same = filtersKey(orgId, sent) === cursor.legacyKey;
+      return {
+        filters: sent,
+        conflicts: same
+          ? []
+          : [
+              {
+                parameter: 'cursor',
+                detail:
+                  'cursor belongs to another organization or another query; start again without it',
+              },
+            ],
+      };
+    }
+    const conflicts: CursorConflict[] = [];
+    const { position, direction } = cursor;
+    const movesAwayFrom = (field: 'from' | 'to', value: number) =>
+      field === 'to'
+        ? direction === 'next' && value >= position.time
+        : direction === 'prev' && value <= position.time;
+    for (const field of ['from', 'to'] as const) {
+      const value = sent[field];
+      if (value === undefined || value === cursor.query[field] || movesAwayFrom(field, value))
+        continue;
+      conflicts.push(conflict(field, cursor.query[field], (v) => new Date(v).toISOString()));
+    }
+    if (!cursor.carried) {
+      // The query was too large to carry: the request has to say it again (dates aside).
+      if (filtersKey(orgId, sent, false) !== cursor.digest)
+        conflicts.push({
+          parameter: 'cursor',
+          detail:
+            'cursor was made for a query too large to carry in it: send it with the same filters, or start again without it',
+        });
+      const { from: _from, to: _to, ...rest } = sent;
+      return { filters: withoutUndefined({ ...rest, ...cursor.query }), conflicts };
+    }
+    const carried = cursor.query;
+    for (const [field, parameter] of [
+      ['q', 'q'],
+      ['category', 'category'],
+    ] as const) {
+      const value = sent[field];
+      if (value !== undefined && value !== carried[field])
+        conflicts.push(conflict(parameter, carried[field], (v) => v));
+    }
+    for (const [field, parameter] of [
+      ['actions', 'action'],
+      ['actor', 'actor'],
+      ['ip', 'ip'],
+      ['product', 'product'],
+    ] as const) {
+      const value = sent[field];
+      if (value === undefined) continue;
+      if (JSON.stringify(sortedList(value)) !== JSON.stringify(sortedList(carried[field])))
+        conflicts.push(conflict(parameter, carried[field], (v) => v.join(',')));
+    }
+    return { filters: carried, conflicts };
+  }
+
+  private seal(payload: unknown[]): string {
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${body}.${this.sign(body)}`;
   }
 
   private sign(body: string): string {
     return createHmac('sha256', this.key).update(body).digest('base64url');
   }
+}
+
+function conflict<T>(
+  parameter: string,
+  carried: T | undefined,
+  show: (v: T) => string,
+): CursorConflict {
+  const continues =
+    carried === undefined ? `a query without ${parameter}` : `${parameter}=${show(carried)}`;
+  return {
+    parameter,
+    detail: `${parameter} conflicts with the cursor, which continues ${continues}; send the cursor alone (or with the same ${parameter}), or start again without it`,
+  };
+}
+
+/** The filters without absent ones, lists sorted: what a cursor carries. */
+function compact(f: EventFilters): EventFilters {
+  const out: EventFilters = {};
+  if (f.q !== undefined) out.q = f.q;
+  if (f.from !== undefined) out.from = f.from;
+  if (f.to !== undefined) out.to = f.to;
+  if (f.actions) out.actions = sortedList(f.actions)!;
+  if (f.category !== undefined) out.category = f.category;
+  if (f.actor) out.actor = sortedList(f.actor)!;
+  if (f.ip) out.ip = sortedList(f.ip)!;
+  if (f.product) out.product = sortedList(f.product)!;
+  return out;
+}
+
+function withoutUndefined(f: EventFilters): EventFilters {
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as EventFilters;
 }

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsArray,
   IsIP,
   IsString,
@@ -11,6 +12,7 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { ApiPropertyOptional } from '../http/openapi/swagger';
+import { CURSOR_MAX_LENGTH } from './cursor';
 
 @ValidatorConstraint({ name: 'noNul' })
 class NoNulConstraint implements ValidatorConstraintInterface {
@@ -44,10 +46,29 @@ export interface EventFilters {
   to?: number;
   actions?: string[];
   category?: string;
-  actor?: string;
-  ip?: string;
-  product?: string;
+  /** Actor ids: an event matches when its actor is any of them. */
+  actor?: string[];
+  /** IP addresses: an event matches when it was recorded from any of them. */
+  ip?: string[];
+  /** Products: an event matches when it concerns any of them. */
+  product?: string[];
 }
+
+/**
+ * The most values a multi-value filter (`action`, `actor`, `ip`, `product`) takes. Every value
+ * is a placeholder of an `IN (...)` and travels in the cursors of the query, so it is bounded.
+ */
+export const MAX_FILTER_VALUES = 50;
+
+/**
+ * A list filter as a list. Exports requested before `actor`, `ip` and `product` took lists keep
+ * a single string in their stored filters.
+ */
+export function asList(value: readonly string[] | string): string[] {
+  return typeof value === 'string' ? [value] : [...value];
+}
+
+const tooMany = `must hold at most ${MAX_FILTER_VALUES} values`;
 
 // Absent is no filter; null is refused like any other non-string (@IsOptional would let it
 // through), so that a client's unset variable cannot widen an export to the whole log.
@@ -57,7 +78,19 @@ const DATE =
   /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)$/;
 const dateMessage = 'must be epoch milliseconds or an ISO 8601 date-time';
 
-// A repeated parameter arrives as an array, a comma list as one string; both mean a list.
+/** The OpenAPI description of a multi-value filter: one value, a comma list, or an array. */
+function listProperty(what: string, maxLength: number) {
+  return {
+    oneOf: [
+      { type: 'string' },
+      { type: 'array', maxItems: MAX_FILTER_VALUES, items: { type: 'string', maxLength } },
+    ],
+    description: `${what}, a comma list, or an array of them (at most ${MAX_FILTER_VALUES}).`,
+  };
+}
+
+// A repeated parameter arrives as an array, a comma list as one string (Atlassian's
+// `explode: false`); both mean a list. Blank items are dropped.
 const toList = ({ value }: { value: unknown }) =>
   value === undefined
     ? undefined
@@ -89,13 +122,11 @@ export class EventFiltersDto {
   @Matches(DATE, { message: dateMessage })
   to?: string;
 
-  @ApiPropertyOptional({
-    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string', maxLength: 128 } }],
-    description: 'An action id, a comma list, or an array of them.',
-  })
+  @ApiPropertyOptional(listProperty('An action id', 128))
   @ValidateIf(present)
   @Transform(toList)
   @IsArray({ message: 'must be an action id or a list of them' })
+  @ArrayMaxSize(MAX_FILTER_VALUES, { message: tooMany })
   @IsString({ each: true, message: 'must hold action ids' })
   @Validate(WellFormedConstraint, { each: true })
   @MaxLength(128, { each: true, message: 'must hold action ids' })
@@ -108,25 +139,36 @@ export class EventFiltersDto {
   @MaxLength(128)
   category?: string;
 
-  @ApiPropertyOptional({ maxLength: 255, description: 'An actor id.' })
+  @ApiPropertyOptional(listProperty('An actor id', 255))
   @ValidateIf(present)
-  @IsString({ message: 'must be a single string' })
-  @Validate(WellFormedConstraint)
-  @MaxLength(255)
-  actor?: string;
+  @Transform(toList)
+  @IsArray({ message: 'must be an actor id or a list of them' })
+  @ArrayMaxSize(MAX_FILTER_VALUES, { message: tooMany })
+  @IsString({ each: true, message: 'must hold actor ids' })
+  @Validate(WellFormedConstraint, { each: true })
+  @Validate(NoNulConstraint, { each: true })
+  @MaxLength(255, { each: true, message: 'must hold actor ids of at most 255 characters' })
+  actor?: string[];
 
-  @ApiPropertyOptional({ description: 'An IPv4 or IPv6 address.' })
+  @ApiPropertyOptional(listProperty('An IPv4 or IPv6 address', 45))
   @ValidateIf(present)
-  @IsString({ message: 'must be a single string' })
-  @IsIP(undefined, { message: 'must be an IPv4 or IPv6 address' })
-  ip?: string;
+  @Transform(toList)
+  @IsArray({ message: 'must be an IP address or a list of them' })
+  @ArrayMaxSize(MAX_FILTER_VALUES, { message: tooMany })
+  @IsString({ each: true, message: 'must hold IPv4 or IPv6 addresses' })
+  @IsIP(undefined, { each: true, message: 'must hold IPv4 or IPv6 addresses' })
+  ip?: string[];
 
-  @ApiPropertyOptional({ maxLength: 64 })
+  @ApiPropertyOptional(listProperty('A product', 64))
   @ValidateIf(present)
-  @IsString({ message: 'must be a single string' })
-  @Validate(WellFormedConstraint)
-  @MaxLength(64)
-  product?: string;
+  @Transform(toList)
+  @IsArray({ message: 'must be a product or a list of them' })
+  @ArrayMaxSize(MAX_FILTER_VALUES, { message: tooMany })
+  @IsString({ each: true, message: 'must hold products' })
+  @Validate(WellFormedConstraint, { each: true })
+  @Validate(NoNulConstraint, { each: true })
+  @MaxLength(64, { each: true, message: 'must hold products of at most 64 characters' })
+  product?: string[];
 }
 
 /** GET events: the filters plus paging. */
@@ -138,7 +180,7 @@ export class EventListQueryDto extends EventFiltersDto {
 
   @ValidateIf(present)
   @IsString({ message: 'must be the meta.next value of a previous page' })
-  @MaxLength(1024, { message: 'must be the meta.next value of a previous page' })
+  @MaxLength(CURSOR_MAX_LENGTH, { message: 'must be the meta.next value of a previous page' })
   cursor?: string;
 }
 

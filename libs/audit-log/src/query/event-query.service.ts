@@ -8,13 +8,23 @@ import { dialectOf, placeholders, StoreDialect } from '../store/dialect';
 import { eventHasTerm, EventRow, rowToEvent } from '../store/event-row';
 import { EVENTS_TABLE, TERMS_TABLE } from '../store/event-table';
 import { CursorPosition } from './cursor';
-import { EventFilters } from './event-filters';
+import { asList, EventFilters } from './event-filters';
 
 /** One page of events, newest first. */
 export interface EventPage {
   events: AuditEvent[];
   /** Where the next page starts, or null on the last page. */
   next: CursorPosition | null;
+}
+
+/** A page read backwards from a position: the rows just newer than it, newest first. */
+export interface EventPageBefore {
+  events: AuditEvent[];
+  /** Whether still newer rows exist (a page before this one). */
+  more: boolean;
+  /** The first (newest) and last (oldest) row of the page; null when it is empty. */
+  first: CursorPosition | null;
+  last: CursorPosition | null;
 }
 
 /**
@@ -59,6 +69,26 @@ export class EventQueryService {
     };
   }
 
+  /**
+   * The `limit` matching rows just newer than `before`, newest first: the page before the one
+   * that starts at `before` (the `links.prev` of GET events). Walks the same index backwards.
+   */
+  async pageBefore(
+    orgId: string,
+    filters: EventFilters,
+    limit: number,
+    before: CursorPosition,
+  ): Promise<EventPageBefore> {
+    const { sql, params } = this.build(orgId, filters, limit + 1, before, 'asc');
+    const rows: EventRow[] = await this.dataSource.query(sql, params);
+    const more = rows.length > limit;
+    const pageRows = (more ? rows.slice(0, limit) : rows).reverse();
+    let events = pageRows.map(rowToEvent);
+    if (filters.q !== undefined) events = events.filter((e) => eventHasTerm(e, filters.q!));
+    const at = (r: EventRow | undefined) => (r ? { time: Number(r.occurred_at), id: r.id } : null);
+    return { events, more, first: at(pageRows[0]), last: at(pageRows[pageRows.length - 1]) };
+  }
+
   /** Every matching event, newest first, fetched page by page: memory stays flat. */
   async *stream(
     orgId: string,
@@ -77,14 +107,20 @@ export class EventQueryService {
     }
   }
 
-  /** The SQL of one page; exposed for the bench's EXPLAIN. */
+  /**
+   * The SQL of one page; exposed for the bench's EXPLAIN. `desc` (newest first) reads the rows
+   * older than `position`; `asc` reads those newer than it, oldest first (a page backwards).
+   */
   build(
     orgId: string,
     f: EventFilters,
     limit: number,
-    after?: CursorPosition,
+    position?: CursorPosition,
+    order: 'desc' | 'asc' = 'desc',
   ): { sql: string; params: unknown[] } {
+    const after = position;
     const mysql = this.dialect === 'mysql';
+    const actors = f.actor === undefined ? undefined : asList(f.actor);
     const force = (index: string) => (mysql ? ` FORCE INDEX (${index})` : '');
     const where: string[] = [];
     const params: unknown[] = [];
@@ -101,7 +137,7 @@ export class EventQueryService {
       const index =
         f.actions?.length === 1
           ? 'idx_auditkit_events_org_action_time'
-          : f.actor !== undefined
+          : actors?.length === 1
             ? 'idx_auditkit_events_org_actor_time'
             : 'idx_auditkit_events_org_time';
       from = `${EVENTS_TABLE} e${force(index)}`;
@@ -122,31 +158,40 @@ export class EventQueryService {
       where.push(`e.action IN (${placeholders(f.actions.length)})`);
       params.push(...f.actions);
     }
+    if (f.category !== undefined) {
+      where.push('e.category = ?');
+      params.push(f.category);
+    }
+    // Any of the values; `asList` also reads the single string of an export stored before these
+    // filters took lists.
     for (const [column, value] of [
-      ['category', f.category],
-      ['actor_id', f.actor],
-      ['ip', f.ip],
-      ['product', f.product],
+      ['actor_id', actors],
+      ['ip', f.ip === undefined ? undefined : asList(f.ip)],
+      ['product', f.product === undefined ? undefined : asList(f.product)],
     ] as const) {
-      if (value !== undefined) {
-        where.push(`e.${column} = ?`);
-        params.push(value);
+      if (value?.length) {
+        where.push(
+          value.length === 1 ? `e.${column} = ?` : `e.${column} IN (${placeholders(value.length)})`,
+        );
+        params.push(...value);
       }
     }
+    const cmp = order === 'desc' ? '<' : '>';
     if (after) {
       if (mysql) {
         // The OR form, not a row constructor: with the forced index MariaDB seeks straight to it.
-        where.push(`(${time} < ? OR (${time} = ? AND ${id} < ?))`);
+        where.push(`(${time} ${cmp} ? OR (${time} = ? AND ${id} ${cmp} ?))`);
         params.push(after.time, after.time, after.id);
       } else {
         // SQLite seeks the index with a row value; with the OR form it scans from the newest row.
-        where.push(`(${time}, ${id}) < (?, ?)`);
+        where.push(`(${time}, ${id}) ${cmp} (?, ?)`);
         params.push(after.time, after.id);
       }
     }
     const select = mysql && f.q !== undefined ? 'SELECT STRAIGHT_JOIN e.*' : 'SELECT e.*';
+    const dir = order === 'desc' ? 'DESC' : 'ASC';
     return {
-      sql: `${select} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${time} DESC, ${id} DESC LIMIT ${Number(limit)}`,
+      sql: `${select} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${time} ${dir}, ${id} ${dir} LIMIT ${Number(limit)}`,
       params,
     };
   }

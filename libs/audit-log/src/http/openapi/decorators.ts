@@ -1,5 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiHeader, ApiQuery, ApiResponse } from './swagger';
+import { CURSOR_MAX_LENGTH } from '../../query/cursor';
+import { MAX_FILTER_VALUES } from '../../query/event-filters';
 import { schemaRef } from './schemas';
 
 /** The security scheme names of the document (see document.ts). */
@@ -15,8 +17,8 @@ const RETRY_AFTER = {
 
 // What each error status means on this API; a route lists only the ones it really answers.
 const ERRORS: Record<number, string> = {
-  400: 'A parameter, a header or a field of the body is not valid (`source` names it).',
-  401: 'No token or session, or one that is not valid (expired, bad signature, `alg: none`).',
+  400: 'A parameter, a header or a field of the body is not valid, or a parameter conflicts with the query of `cursor` (`source` names it).',
+  401: "No token or session, or one that is not valid (expired, bad signature, `alg: none`). Also carries Atlassian's `{ code, message }`.",
   403: 'A valid token without the right for this org, or a cookie write without its CSRF token.',
   404: 'Not found in this organization.',
   405: "Inside a host app that manages sign-in itself: the host's sessions are not ours to manage.",
@@ -36,7 +38,7 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
       ApiResponse({
         status,
         description: ERRORS[status] ?? 'Error.',
-        schema: schemaRef('ErrorBody'),
+        schema: schemaRef(status === 401 ? 'UnauthenticatedBody' : 'ErrorBody'),
         ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
       }),
     ),
@@ -73,7 +75,14 @@ export function ApiCsrfHeader(): MethodDecorator & ClassDecorator {
   });
 }
 
-const FILTERS: [string, string, Record<string, unknown>][] = [
+const list = (maxLength: number) => ({
+  type: 'array',
+  maxItems: MAX_FILTER_VALUES,
+  items: { type: 'string', maxLength },
+});
+
+// Each: name, description, schema, and whether it is a comma list (Atlassian's `explode: false`).
+const FILTERS: [string, string, Record<string, unknown>, boolean?][] = [
   [
     'q',
     'Exact term: the actor name or e-mail, a target name or e-mail, or the site name; ignoring case, after NFC and trimming.',
@@ -83,32 +92,54 @@ const FILTERS: [string, string, Record<string, unknown>][] = [
   ['to', 'Inclusive upper bound: epoch milliseconds or ISO 8601.', { type: 'string' }],
   [
     'action',
-    'Action ids: the parameter repeated, or a comma list.',
-    { type: 'array', items: { type: 'string', maxLength: 128 } },
+    `Action ids, any of which matches: the parameter repeated, or a comma list (at most ${MAX_FILTER_VALUES}).`,
+    list(128),
   ],
   ['category', 'A category id.', { type: 'string', maxLength: 128 }],
-  ['actor', 'An actor id.', { type: 'string', maxLength: 255 }],
-  ['ip', 'An IPv4 or IPv6 address.', { type: 'string' }],
-  ['product', 'A product.', { type: 'string', maxLength: 64 }],
+  [
+    'actor',
+    `Actor ids, any of which matches: a comma list (or the parameter repeated), at most ${MAX_FILTER_VALUES}.`,
+    list(255),
+    true,
+  ],
+  [
+    'ip',
+    `IPv4 or IPv6 addresses, any of which matches: a comma list (or the parameter repeated), at most ${MAX_FILTER_VALUES}.`,
+    list(45),
+    true,
+  ],
+  [
+    'product',
+    `Products, any of which matches: a comma list (or the parameter repeated), at most ${MAX_FILTER_VALUES}.`,
+    list(64),
+    true,
+  ],
 ];
 
 /** The filters of GET events as query parameters, with `limit` and `cursor`. */
 export function ApiEventListQuery(): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...FILTERS.map(([name, description, schema]) =>
-      ApiQuery({ name, required: false, description, schema }),
+    ...FILTERS.map(([name, description, schema, commaList]) =>
+      ApiQuery({
+        name,
+        required: false,
+        description,
+        schema,
+        ...(commaList ? { style: 'form' as const, explode: false } : {}),
+      }),
     ),
     ApiQuery({
       name: 'limit',
       required: false,
-      description: 'Page size.',
+      description: 'Page size; with a cursor and no limit, the page size the cursor was made with.',
       schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     }),
     ApiQuery({
       name: 'cursor',
       required: false,
-      description: '`meta.next` of the previous page (bound to the org and the filters).',
-      schema: { type: 'string', maxLength: 1024 },
+      description:
+        '`meta.next` of a page, or the cursor of `links.next` / `links.prev`. It carries its org and query: send it alone, or with parameters of the same value (`to` may move later); a parameter that changes the query is a 400 `cursor_conflict` naming it.',
+      schema: { type: 'string', maxLength: CURSOR_MAX_LENGTH },
     }),
   );
 }

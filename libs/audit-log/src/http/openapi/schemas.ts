@@ -72,6 +72,17 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
         },
         [],
       ),
+      meta: object(
+        {
+          atlassianCode: {
+            type: 'string',
+            pattern: '^ADMIN-\\d{3}-\\d+$',
+            description:
+              "The code Atlassian's organizations API gives an error of the same meaning (their `code`), e.g. `ADMIN-400-1` for a bad cursor; absent when they have none (docs/api.md).",
+          },
+        },
+        ['atlassianCode'],
+      ),
     },
     required: ['status', 'code', 'title'],
     additionalProperties: false,
@@ -80,6 +91,15 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
     { errors: { type: 'array', items: ref('ErrorObject'), minItems: 1 } },
     ['errors'],
     'Every error answer of the API.',
+  ),
+  UnauthenticatedBody: object(
+    {
+      code: { const: 401, description: "Atlassian's `ProxyError.code`: the HTTP status." },
+      message: str("Atlassian's `ProxyError.message`: the detail of the first error."),
+      errors: { type: 'array', items: ref('ErrorObject'), minItems: 1 },
+    },
+    ['code', 'message', 'errors'],
+    "A 401: the errors of every answer, plus Atlassian's `{ code, message }`.",
   ),
   Actor: object(
     {
@@ -109,8 +129,9 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
                 id: str(),
                 type: str(),
                 attributes: object({ name: str(), email: str() }, []),
+                links: ref('ObjectLinks'),
               },
-              ['id', 'type', 'attributes'],
+              ['id', 'type', 'attributes', 'links'],
             ),
           },
           container: {
@@ -118,8 +139,13 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
             description: 'The site, when there is one.',
             maxItems: 1,
             items: object(
-              { id: str(), type: { const: 'site' }, attributes: object({ name: str() }, []) },
-              ['id', 'type', 'attributes'],
+              {
+                id: str(),
+                type: { const: 'site' },
+                attributes: object({ name: str() }, []),
+                links: ref('ObjectLinks'),
+              },
+              ['id', 'type', 'attributes', 'links'],
             ),
           },
           product: nullable(str()),
@@ -166,10 +192,28 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
         },
         ['next', 'page_size'],
       ),
-      links: object({ self: str(), next: str('Absent on the last page.') }, ['self']),
+      links: object(
+        {
+          self: str(),
+          next: str('Path and cursor of the next page; absent on the last page.'),
+          prev: str(
+            'Path and cursor of the page before (newer events); absent on the first page and on an empty one.',
+          ),
+        },
+        ['self'],
+      ),
     },
     ['data', 'meta', 'links'],
     'A page of events, newest first.',
+  ),
+  ObjectLinks: object(
+    {
+      alt: str(
+        "This org's events searched (`q`) for the object: its e-mail, else its name; only for users, groups and sites.",
+      ),
+    },
+    [],
+    'Links of a context or container item; AuditKit has no resource for the object itself.',
   ),
   EventDocument: object({ data: ref('Event') }, ['data']),
   EventActionList: object(
@@ -199,9 +243,9 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
       to: dateTime('Inclusive.'),
       action: { type: 'array', items: str() },
       category: str(),
-      actor: str(),
-      ip: str(),
-      product: str(),
+      actor: { type: 'array', items: str() },
+      ip: { type: 'array', items: str() },
+      product: { type: 'array', items: str() },
     },
     [],
     'The filters the export was asked with, parsed.',
