@@ -28,12 +28,6 @@ const FIXTURE: Fixture = JSON.parse(
   ),
 );
 
-/**
- * Set to true once `/events-stream` (built on another branch) is merged: its test below then
- * runs instead of being listed as a todo.
- */
-const EVENTS_STREAM_MERGED = false;
-
 /** OpenAPI 3.0 schema objects to JSON Schema 2020-12: `nullable: true` becomes a `null` type. */
 function toJsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toJsonSchema);
@@ -351,19 +345,12 @@ describe.each(DATABASES)(
     });
 
     describe('GET /events-stream', () => {
-      const name = 'pages of events valid against the schema of the fixture';
-      if (EVENTS_STREAM_MERGED) {
-        it(name, async () => {
-          const res = await get(`${base}/events-stream`).expect(200);
-          expectOneOf(op('events-stream')['200'], res.body);
-          const denied = await request(api.server).get(`${base}/events-stream`).expect(401);
-          expectOneOf(op('events-stream')['401'], denied.body);
-        });
-      } else {
-        it.todo(
-          `${name}: pending the /events-stream route (another branch); set EVENTS_STREAM_MERGED once merged`,
-        );
-      }
+      it('pages of events valid against the schema of the fixture', async () => {
+        const res = await get(`${base}/events-stream`).expect(200);
+        expectOneOf(op('events-stream')['200'], res.body);
+        const denied = await request(api.server).get(`${base}/events-stream`).expect(401);
+        expectOneOf(op('events-stream')['401'], denied.body);
+      });
     });
   },
 );

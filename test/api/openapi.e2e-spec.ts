@@ -309,6 +309,18 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect((await call('get', '/admin/v1/orgs/acme/event-actions')).status).toBe(401);
   });
 
+  it('GET events-stream: 200 with a cursor on every page, 400, 401, 403', async () => {
+    const a = await admin();
+    const page = await call('get', '/admin/v1/orgs/acme/events-stream?limit=1', { token: a });
+    expect(json(page).data[0].attributes.processedAt).toBeDefined();
+    const next = json(page).links.next as string;
+    expect((await call('get', next, { token: a })).status).toBe(200);
+    const url = '/admin/v1/orgs/acme/events-stream';
+    expect((await call('get', `${url}?limit=501`, { token: a })).status).toBe(400);
+    expect((await call('get', url)).status).toBe(401);
+    expect((await call('get', url, { token: await writer() })).status).toBe(403);
+  });
+
   it('GET integrity: 200, 401, 403', async () => {
     const report = await call('get', '/admin/v1/orgs/acme/integrity', { token: await admin() });
     expect(json(report).data.attributes.ok).toBe(true);

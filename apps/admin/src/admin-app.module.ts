@@ -27,7 +27,14 @@ export class AdminAppModule {
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,
           sessionTtlHours: config.sessionTtlHours,
-          rateLimit: { reads: config.rateLimits.reads, ingest: config.rateLimits.ingest },
+          rateLimit: {
+            reads: config.rateLimits.reads,
+            ingest: config.rateLimits.ingest,
+            perToken: {
+              events: config.rateLimits.tokenReads,
+              stream: config.rateLimits.tokenStream,
+            },
+          },
         }),
         AuditExportModule.forRoot({
           redisUrl: config.redisUrl,

@@ -21,12 +21,19 @@ export interface AdminConfig {
   exportLinkTtlHours: number;
   /** Longest admin UI session, in hours (`AUDITKIT_SESSION_TTL_HOURS`). */
   sessionTtlHours: number;
-  /** Rate limits per user and org (`false`: off); unset ones keep the library's defaults. */
+  /**
+   * Rate limits per user and org, and per bearer token for the read routes (`false`: off); unset
+   * ones keep the library's defaults.
+   */
   rateLimits: {
     exports?: RateLimitSetting;
     downloads?: RateLimitSetting;
     ingest?: RateLimitSetting;
     reads?: RateLimitSetting;
+    /** GET events per bearer token (`AUDITKIT_TOKEN_READ_RATE_LIMIT`). */
+    tokenReads?: RateLimitSetting;
+    /** GET events-stream per bearer token (`AUDITKIT_TOKEN_STREAM_RATE_LIMIT`). */
+    tokenStream?: RateLimitSetting;
   };
   /** Checkpoint signing key, witnesses and schedule. */
   integrity: IntegrityConfig;
@@ -147,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
       downloads: rateLimit(env, 'AUDITKIT_DOWNLOAD_RATE_LIMIT'),
       ingest: rateLimit(env, 'AUDITKIT_INGEST_RATE_LIMIT'),
       reads: rateLimit(env, 'AUDITKIT_READ_RATE_LIMIT'),
+      tokenReads: rateLimit(env, 'AUDITKIT_TOKEN_READ_RATE_LIMIT'),
+      tokenStream: rateLimit(env, 'AUDITKIT_TOKEN_STREAM_RATE_LIMIT'),
     },
     integrity: loadIntegrityConfig(env, dataDir, production),
     http,

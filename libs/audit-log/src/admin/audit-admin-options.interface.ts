@@ -31,9 +31,9 @@ export interface AuditAdminModuleOptions {
   /** Time source of UI session expiry (tests set one). @default the system clock */
   clock?: AuditClock;
   /**
-   * Rate limits of the admin API, per principal (`sub`) and org of the path, in each process
-   * (N processes allow N times as much unless `storage` is shared). Over a limit: 429 with
-   * `Retry-After`. `false` turns one off.
+   * Rate limits of the admin API, per principal (`sub`) and org of the path, and for the read
+   * routes also per bearer token (`perToken`), in each process (N processes allow N times as
+   * much unless `storage` is shared). Over a limit: 429 with `Retry-After`. `false` turns one off.
    * @default see each field
    */
   rateLimit?: AuditAdminRateLimitOptions;
@@ -41,13 +41,37 @@ export interface AuditAdminModuleOptions {
 
 /** Rate limits of `AuditAdminModule` (see `AuditAdminModuleOptions.rateLimit`). */
 export interface AuditAdminRateLimitOptions {
-  /** GET events (search and paging). @default { limit: 600, windowMs: 60000 } (600 a minute) */
+  /**
+   * GET events (search and paging) and GET events-stream, per principal and org; each route has
+   * its own count. This is the limit of the web UI's session.
+   * @default { limit: 600, windowMs: 60000 } (600 a minute)
+   */
   reads?: AuditRateLimit | false;
   /** POST events (recording over HTTP). @default { limit: 3000, windowMs: 60000 } (3000 a minute) */
   ingest?: AuditRateLimit | false;
+  /**
+   * Limits per bearer token, on top of `reads` (Atlassian limits per API key). A request signed in
+   * with the web UI's session cookie, or by a host's own principal, is not counted here.
+   */
+  perToken?: AuditAdminTokenRateLimitOptions;
   /**
    * Where the counts are kept, e.g. a Redis-backed `ThrottlerStorage` shared by every instance.
    * @default in the memory of each process
    */
   storage?: ThrottlerStorage;
+}
+
+/** Per-token limits of the read routes (see `AuditAdminRateLimitOptions.perToken`). */
+export interface AuditAdminTokenRateLimitOptions {
+  /**
+   * GET events by one bearer token. Off unless set, so that scripts written against the v1
+   * contract keep working; `{ limit: 10, windowMs: 60000 }` is Atlassian's limit since May 2025.
+   * @default false
+   */
+  events?: AuditRateLimit | false;
+  /**
+   * GET events-stream by one bearer token: what a SIEM poller may do.
+   * @default { limit: 100, windowMs: 60000 } (100 a minute)
+   */
+  stream?: AuditRateLimit | false;
 }

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { CursorCodec } from '../query/cursor';
 import { EventQueryService } from '../query/event-query.service';
+import { StreamCursorCodec } from '../query/stream-cursor';
+import { StreamQueryService } from '../query/stream-query.service';
 import { AUDIT_REQUEST_GUARD } from '../http/http.constants';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthService } from './admin-auth.service';
@@ -17,6 +19,7 @@ import {
 } from './audit-admin.module-definition';
 import { BodyLimitMiddleware } from './body-limit.middleware';
 import { EventsController } from './events.controller';
+import { EventsStreamController } from './events-stream.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
 import { IntegrityController } from './integrity.controller';
@@ -37,6 +40,7 @@ import { UiController } from './ui.controller';
 @Module({
   controllers: [
     EventsController,
+    EventsStreamController,
     SessionController,
     UserSessionsController,
     IntegrityController,
@@ -59,6 +63,7 @@ import { UiController } from './ui.controller';
     AdminAuthGuard,
     { provide: AUDIT_REQUEST_GUARD, useExisting: AdminAuthGuard },
     EventQueryService,
+    StreamQueryService,
     IdempotencyService,
     ReadinessService,
     OutageMonitor,
@@ -79,6 +84,13 @@ import { UiController } from './ui.controller';
         }
         return new CursorCodec(secret ?? randomBytes(32));
       },
+      inject: [AUDIT_ADMIN_RESOLVED_OPTIONS],
+    },
+    {
+      // Same secret as the cursors of GET events (the warning above covers a missing one).
+      provide: StreamCursorCodec,
+      useFactory: (o: ResolvedAuditAdminOptions) =>
+        new StreamCursorCodec(o.secret ?? o.jwt?.secret ?? randomBytes(32)),
       inject: [AUDIT_ADMIN_RESOLVED_OPTIONS],
     },
   ],

@@ -5,6 +5,7 @@ export { AuditAdminModule } from './audit-admin.module';
 export type {
   AuditAdminModuleOptions,
   AuditAdminRateLimitOptions,
+  AuditAdminTokenRateLimitOptions,
 } from './audit-admin-options.interface';
 export type { AuditRateLimit } from '../http/rate-limit';
 export { ApiExceptionFilter } from '../http/api-error';
