@@ -4,7 +4,8 @@ const shared = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@auditkit/nestjs$': '<rootDir>/libs/audit-log/src/index.ts',
-    '^@auditkit/nestjs/(admin|export|retention|metrics)$': '<rootDir>/libs/audit-log/src/$1/index.ts',
+    '^@auditkit/nestjs/(admin|export|retention|metrics|location)$':
+      '<rootDir>/libs/audit-log/src/$1/index.ts',
   },
   testEnvironment: 'node',
 };
@@ -13,7 +14,11 @@ module.exports = {
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+    },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };
