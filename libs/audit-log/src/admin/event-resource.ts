@@ -1,5 +1,6 @@
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEvent } from '../event/audit-event.interface';
+import { locationResource } from '../location/location-resource';
 
 /** An event as a resource of docs/api.md section 5. */
 export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: string) {
@@ -28,7 +29,7 @@ export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: s
           ]
         : [],
       product: event.product,
-      location: event.location,
+      location: locationResource(event.location),
       outcome: event.outcome,
       metadata: event.metadata,
     },

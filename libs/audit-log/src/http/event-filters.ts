@@ -1,5 +1,6 @@
 import { ActionCatalog } from '../catalog/action-catalog';
 import { normalizeTerm } from '../common/terms';
+import { parseLocationFilter } from '../location/location-filter';
 import { EventFilters, EventFiltersDto, parseInstant } from '../query/event-filters';
 import { invalidField, invalidParameter } from './api-error';
 
@@ -52,6 +53,11 @@ export function toEventFilters(
   if (dto.actor !== undefined) f.actor = dto.actor;
   if (dto.ip !== undefined) f.ip = dto.ip;
   if (dto.product !== undefined) f.product = dto.product;
+  if (dto.location !== undefined) {
+    const locations = parseLocationFilter(dto.location);
+    if ('error' in locations) throw bad('location', locations.error);
+    f.locations = locations;
+  }
   return f;
 }
 
@@ -66,5 +72,6 @@ export function describeFilters(f: EventFilters): Record<string, unknown> {
   if (f.actor !== undefined) out.actor = f.actor;
   if (f.ip !== undefined) out.ip = f.ip;
   if (f.product !== undefined) out.product = f.product;
+  if (f.locations !== undefined) out.location = f.locations;
   return out;
 }

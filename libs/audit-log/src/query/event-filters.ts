@@ -7,10 +7,12 @@ import {
   MaxLength,
   Validate,
   ValidateIf,
+  ValidationArguments,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { ApiPropertyOptional } from '../http/openapi/swagger';
+import { LocationMatch, parseLocationFilter } from '../location/location-filter';
 
 @ValidatorConstraint({ name: 'noNul' })
 class NoNulConstraint implements ValidatorConstraintInterface {
@@ -35,6 +37,18 @@ class WellFormedConstraint implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'locationFilter' })
+class LocationFilterConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return !('error' in parseLocationFilter(value));
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const parsed = parseLocationFilter(args.value);
+    return 'error' in parsed ? parsed.error : 'is not a location filter';
+  }
+}
+
 /** The filters of GET events and of an export, parsed and checked. */
 export interface EventFilters {
   /** Exact term, normalized (NFC, trimmed, lower case). */
@@ -47,6 +61,8 @@ export interface EventFilters {
   actor?: string;
   ip?: string;
   product?: string;
+  /** Events at any of these locations (docs/api.md, `location`). */
+  locations?: LocationMatch[];
 }
 
 // Absent is no filter; null is refused like any other non-string (@IsOptional would let it
@@ -127,6 +143,28 @@ export class EventFiltersDto {
   @Validate(WellFormedConstraint)
   @MaxLength(64)
   product?: string;
+
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'string' },
+      {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            countryName: { type: 'string' },
+            regionName: { type: 'string' },
+            city: { type: 'string' },
+          },
+        },
+      },
+    ],
+    description:
+      'Locations as JSON: [{"countryName": "Germany", "city": "Berlin"}]. An event matches any of them; each matches when all its fields equal the event\'s.',
+  })
+  @ValidateIf(present)
+  @Validate(LocationFilterConstraint)
+  location?: string | string[] | LocationMatch[];
 }
 
 /** GET events: the filters plus paging. */
