@@ -4,8 +4,7 @@ const shared = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@auditkit/nestjs$': '<rootDir>/libs/audit-log/src/index.ts',
-    '^@auditkit/nestjs/(admin|export|retention|metrics|location)$':
-      '<rootDir>/libs/audit-log/src/$1/index.ts',
+    '^@auditkit/nestjs/(admin|export|retention|metrics|location)$': '<rootDir>/libs/audit-log/src/$1/index.ts',
   },
   testEnvironment: 'node',
 };
@@ -14,11 +13,7 @@ module.exports = {
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
-    {
-      ...shared,
-      displayName: 'unit',
-      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
-    },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };
