@@ -6,6 +6,7 @@ import { AuditAdminModule } from '@auditkit/nestjs/admin';
 import { AuditExportModule } from '@auditkit/nestjs/export';
 import { AuditRetentionModule } from '@auditkit/nestjs/retention';
 import { AuditMetricsModule } from '@auditkit/nestjs/metrics';
+import { dbIpLocationResolver } from '@auditkit/nestjs/location';
 import { AdminConfig } from './config';
 import { integrityOptions } from './integrity-config';
 
@@ -22,6 +23,8 @@ export class AdminAppModule {
           isGlobal: true,
           databaseUrl: config.databaseUrl,
           integrity: integrityOptions(config.integrity, config.scheduler),
+          // On by default: DB-IP's city data ships in an npm package, read offline page by page.
+          location: config.geoip ? { resolve: dbIpLocationResolver() } : {},
         }),
         AuditAdminModule.forRoot({
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },

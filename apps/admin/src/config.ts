@@ -41,6 +41,8 @@ export interface AdminConfig {
   http: boolean;
   /** Prometheus metrics (README "Metrics"). */
   metrics: MetricsConfig;
+  /** Resolve events' IPs to country, region and city with the bundled GeoIP data. */
+  geoip: boolean;
   /** Process export jobs in this process. */
   worker: boolean;
   /** Run the retention schedule in this process. */
@@ -160,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     integrity: loadIntegrityConfig(env, dataDir, production),
     http,
     metrics: metricsConfig(env, port, http, warnings),
+    geoip: flag(env, 'AUDITKIT_GEOIP', true),
     worker: flag(env, 'AUDITKIT_WORKER', true),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),
     dataDir,

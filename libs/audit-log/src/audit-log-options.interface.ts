@@ -10,6 +10,7 @@ import type {
   AuditIntegrityOptions,
   ResolvedIntegrityOptions,
 } from './integrity/integrity-options.interface';
+import type { AuditLocationOptions } from './location/location-resolver';
 import type { AuditFailurePolicy } from './recording/audit-writer';
 
 /** Options of `AuditLogModule.forRoot()` / `forRootAsync()`. */
@@ -88,6 +89,13 @@ export interface AuditLogModuleOptions {
    * (docs/integrity.md). @default no signing key: checkpoints are taken but not signed
    */
   integrity?: AuditIntegrityOptions;
+  /**
+   * Where events' IP addresses are: `resolve` finds the country, region and city of each
+   * recorded event's IP (`dbIpLocationResolver()` from `@auditkit/nestjs/location`, or the
+   * host's own). They are stored with the event, outside its hash (docs/events.md).
+   * @default no resolver: events keep `ip` and `userAgent` only
+   */
+  location?: AuditLocationOptions;
   /** Time source (tests set one). @default the system clock */
   clock?: AuditClock;
 }
@@ -96,7 +104,13 @@ export interface AuditLogModuleOptions {
 export interface ResolvedAuditLogOptions extends Required<
   Omit<
     AuditLogModuleOptions,
-    'dataSource' | 'databaseUrl' | 'resolveSite' | 'resolveProduct' | 'writer' | 'integrity'
+    | 'dataSource'
+    | 'databaseUrl'
+    | 'resolveSite'
+    | 'resolveProduct'
+    | 'writer'
+    | 'integrity'
+    | 'location'
   >
 > {
   dataSource?: DataSource;
@@ -105,4 +119,5 @@ export interface ResolvedAuditLogOptions extends Required<
   resolveProduct?: (req: Request) => string | undefined;
   writer: Required<NonNullable<AuditLogModuleOptions['writer']>>;
   integrity: ResolvedIntegrityOptions;
+  location: AuditLocationOptions;
 }

@@ -32,8 +32,16 @@ export function resolveAuditLogOptions(options: AuditLogModuleOptions): Resolved
       throw new Error(`AuditLogModule: writer.${key} must be a whole number of at least 1`);
     }
   }
+  const location = options.location ?? {};
+  if (typeof location !== 'object' || location === null) {
+    throw new Error('AuditLogModule: location must be an object ({ resolve })');
+  }
+  if (location.resolve !== undefined && typeof location.resolve !== 'function') {
+    throw new Error('AuditLogModule: location.resolve must be a function (ip) => location');
+  }
   return {
     ...options,
+    location: { resolve: location.resolve },
     migrationsRun: options.migrationsRun ?? true,
     failurePolicy: options.failurePolicy ?? 'fail-closed',
     writer: {

@@ -5,6 +5,11 @@
 // Everything not exported from an entry point is internal.
 export { AuditLogModule } from './audit-log.module';
 export type { AuditLogModuleOptions } from './audit-log-options.interface';
+export type {
+  AuditGeoLocation,
+  AuditLocationResolver,
+  AuditLocationOptions,
+} from './location/location-resolver';
 export { AUDIT_METADATA } from './audit-log.constants';
 
 export * from './event/audit-event.interface';

@@ -1,5 +1,6 @@
 import { ActionCatalog } from '../catalog/action-catalog';
 import { AuditEvent } from '../event/audit-event.interface';
+import { locationResource } from '../location/location-resource';
 
 // The object types the exact-term search `q` matches (docs/api.md section 5).
 const SEARCHABLE = new Set(['user', 'group', 'site']);
@@ -54,7 +55,7 @@ export function eventResource(event: AuditEvent, catalog: ActionCatalog, base: s
           ]
         : [],
       product: event.product,
-      location: event.location,
+      location: locationResource(event.location),
       outcome: event.outcome,
       metadata: event.metadata,
     },

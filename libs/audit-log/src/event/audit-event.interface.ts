@@ -22,10 +22,22 @@ export interface AuditSite {
   name?: string;
 }
 
-/** Where an activity came from. */
+/** Where an activity came from, as a caller gives it. */
 export interface AuditLocation {
   ip?: string;
   userAgent?: string;
+}
+
+/**
+ * Where a stored activity came from: the caller's `ip` and `userAgent`, and the country, region
+ * and city the `location.resolve` option found for the IP when the event was recorded (absent
+ * without a resolver, for unknown addresses, and on events recorded before; not covered by the
+ * tamper-evidence hash, see docs/events.md).
+ */
+export interface AuditEventLocation extends AuditLocation {
+  countryName?: string;
+  regionName?: string;
+  city?: string;
 }
 
 export type AuditOutcome = 'success' | 'failure';
@@ -65,7 +77,7 @@ export interface AuditEvent {
   targets: AuditTarget[];
   site: AuditSite | null;
   product: string | null;
-  location: AuditLocation;
+  location: AuditEventLocation;
   outcome: AuditOutcome;
   metadata: Record<string, unknown>;
 }

@@ -4,7 +4,7 @@ import { AuditValidationError } from '../exceptions/audit-validation.exception';
 import {
   AuditActor,
   AuditEventInput,
-  AuditLocation,
+  AuditEventLocation,
   AuditOutcome,
   AuditSite,
   AuditTarget,
@@ -38,7 +38,7 @@ export interface NormalizedEvent {
   targets: AuditTarget[];
   site: AuditSite | null;
   product: string | null;
-  location: AuditLocation;
+  location: AuditEventLocation;
   outcome: AuditOutcome;
   metadata: Record<string, unknown>;
 }
@@ -126,12 +126,14 @@ function checkJson(value: unknown, field: string, depth: number): void {
 /**
  * Checks an event against the catalog and the limits, redacts secrets in its metadata and fills
  * in defaults. Throws `AuditValidationError` naming the first bad field; never truncates data.
+ * `locate` (the checked `location.resolve` option) adds the IP's country, region and city.
  */
 export function normalizeEvent(
   input: AuditEventInput,
   catalog: ActionCatalog,
   isSecret: (key: string) => boolean,
   now: number,
+  locate?: (ip: string) => Pick<AuditEventLocation, 'countryName' | 'regionName' | 'city'>,
 ): NormalizedEvent {
   if (!input || typeof input !== 'object') fail('event', 'must be an object');
   const orgId = text(input.orgId, 'orgId', EVENT_LIMITS.orgId, true)!;
@@ -164,7 +166,7 @@ export function normalizeEvent(
   }
   const product = text(input.product, 'product', EVENT_LIMITS.product, false) ?? null;
 
-  const location: AuditLocation = {};
+  const location: AuditEventLocation = {};
   if (input.location !== undefined && input.location !== null) {
     if (typeof input.location !== 'object' || Array.isArray(input.location))
       fail('location', 'must be an object');
@@ -176,6 +178,8 @@ export function normalizeEvent(
     const ua = text(input.location.userAgent, 'location.userAgent', EVENT_LIMITS.userAgent, false);
     if (ua !== undefined) location.userAgent = ua;
   }
+  // Resolved here, where the IP is known, and stored: the location filter is then plain SQL.
+  if (locate && location.ip !== undefined) Object.assign(location, locate(location.ip));
 
   const outcome = input.outcome ?? 'success';
   if (outcome !== 'success' && outcome !== 'failure')

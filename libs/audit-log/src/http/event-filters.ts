@@ -1,5 +1,6 @@
 import { ActionCatalog } from '../catalog/action-catalog';
 import { normalizeTerm } from '../common/terms';
+import { parseLocationFilter } from '../location/location-filter';
 import { asList, EventFilters, EventFiltersDto, parseInstant } from '../query/event-filters';
 import { invalidField, invalidParameter } from './api-error';
 
@@ -54,6 +55,11 @@ export function toEventFilters(
   if (dto.actor?.length) f.actor = [...new Set(dto.actor)];
   if (dto.ip?.length) f.ip = [...new Set(dto.ip)];
   if (dto.product?.length) f.product = [...new Set(dto.product)];
+  if (dto.location !== undefined) {
+    const locations = parseLocationFilter(dto.location);
+    if ('error' in locations) throw bad('location', locations.error);
+    f.locations = locations;
+  }
   return f;
 }
 
@@ -68,5 +74,6 @@ export function describeFilters(f: EventFilters): Record<string, unknown> {
   if (f.actor !== undefined) out.actor = asList(f.actor);
   if (f.ip !== undefined) out.ip = asList(f.ip);
   if (f.product !== undefined) out.product = asList(f.product);
+  if (f.locations !== undefined) out.location = f.locations;
   return out;
 }

@@ -8,10 +8,12 @@ import {
   MaxLength,
   Validate,
   ValidateIf,
+  ValidationArguments,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { ApiPropertyOptional } from '../http/openapi/swagger';
+import { LocationMatch, parseLocationFilter } from '../location/location-filter';
 import { CURSOR_MAX_LENGTH } from './cursor';
 
 @ValidatorConstraint({ name: 'noNul' })
@@ -37,6 +39,18 @@ class WellFormedConstraint implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'locationFilter' })
+class LocationFilterConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return !('error' in parseLocationFilter(value));
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const parsed = parseLocationFilter(args.value);
+    return 'error' in parsed ? parsed.error : 'is not a location filter';
+  }
+}
+
 /** The filters of GET events and of an export, parsed and checked. */
 export interface EventFilters {
   /** Exact term, normalized (NFC, trimmed, lower case). */
@@ -52,6 +66,8 @@ export interface EventFilters {
   ip?: string[];
   /** Products: an event matches when it concerns any of them. */
   product?: string[];
+  /** Events at any of these locations (docs/api.md, `location`). */
+  locations?: LocationMatch[];
 }
 
 /**
@@ -169,6 +185,28 @@ export class EventFiltersDto {
   @Validate(NoNulConstraint, { each: true })
   @MaxLength(64, { each: true, message: 'must hold products of at most 64 characters' })
   product?: string[];
+
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'string' },
+      {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            countryName: { type: 'string' },
+            regionName: { type: 'string' },
+            city: { type: 'string' },
+          },
+        },
+      },
+    ],
+    description:
+      'Locations as JSON: [{"countryName": "Germany", "city": "Berlin"}]. An event matches any of them; each matches when all its fields equal the event\'s.',
+  })
+  @ValidateIf(present)
+  @Validate(LocationFilterConstraint)
+  location?: string | string[] | LocationMatch[];
 }
 
 /** GET events: the filters plus paging. */

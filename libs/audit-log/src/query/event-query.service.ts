@@ -4,6 +4,7 @@ import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { hashTerm } from '../common/terms';
 import { isUlid } from '../common/ulid';
 import { AuditEvent } from '../event/audit-event.interface';
+import { locationCondition, locationIndex } from '../location/location-filter';
 import { dialectOf, placeholders, StoreDialect } from '../store/dialect';
 import { eventHasTerm, EventRow, rowToEvent } from '../store/event-row';
 import { EVENTS_TABLE, TERMS_TABLE } from '../store/event-table';
@@ -139,7 +140,7 @@ export class EventQueryService {
           ? 'idx_auditkit_events_org_action_time'
           : actors?.length === 1
             ? 'idx_auditkit_events_org_actor_time'
-            : 'idx_auditkit_events_org_time';
+            : ((f.locations && locationIndex(f.locations)) ?? 'idx_auditkit_events_org_time');
       from = `${EVENTS_TABLE} e${force(index)}`;
       where.push('e.org_id = ?');
       params.push(orgId);
@@ -175,6 +176,11 @@ export class EventQueryService {
         );
         params.push(...value);
       }
+    }
+    if (f.locations?.length) {
+      const location = locationCondition(f.locations);
+      where.push(location.sql);
+      params.push(...location.params);
     }
     const cmp = order === 'desc' ? '<' : '>';
     if (after) {

@@ -7,6 +7,7 @@ import { ulid } from '../common/ulid';
 import { AuditEvent, AuditEventInput } from '../event/audit-event.interface';
 import { normalizeEvent } from '../event/event-normalizer';
 import { DEFAULT_REDACT_KEYS, secretKeyMatcher } from '../event/redact';
+import { locator } from '../location/location-resolver';
 import { IntegrityService } from '../integrity/integrity.service';
 import { PreparedEvent } from '../store/event-row';
 import { EventStore } from '../store/event-store';
@@ -29,6 +30,7 @@ export interface RecordOptions {
 @Injectable()
 export class AuditService implements BeforeApplicationShutdown {
   private readonly isSecret: (key: string) => boolean;
+  private readonly locate: ReturnType<typeof locator>;
 
   constructor(
     @Inject(AUDIT_RESOLVED_OPTIONS) private readonly options: ResolvedAuditLogOptions,
@@ -39,6 +41,7 @@ export class AuditService implements BeforeApplicationShutdown {
     private readonly integrity: IntegrityService,
   ) {
     this.isSecret = secretKeyMatcher([...DEFAULT_REDACT_KEYS, ...options.redactKeys]);
+    this.locate = locator(options.location.resolve);
   }
 
   /**
@@ -83,7 +86,7 @@ export class AuditService implements BeforeApplicationShutdown {
   /** Validates an event without storing it; throws `AuditValidationError`. */
   prepare(input: AuditEventInput): PreparedEvent {
     const now = this.options.clock.now().getTime();
-    const normalized = normalizeEvent(input, this.catalog, this.isSecret, now);
+    const normalized = normalizeEvent(input, this.catalog, this.isSecret, now, this.locate);
     return { ...normalized, id: ulid(now), recordedAt: now };
   }
 

@@ -22,6 +22,8 @@ const asNumber = {
 @Index('idx_auditkit_events_org_time', ['orgId', 'occurredAt', 'id'])
 @Index('idx_auditkit_events_org_action_time', ['orgId', 'action', 'occurredAt', 'id'])
 @Index('idx_auditkit_events_org_actor_time', ['orgId', 'actorId', 'occurredAt', 'id'])
+@Index('idx_auditkit_events_org_country_time', ['orgId', 'countryName', 'occurredAt', 'id'])
+@Index('idx_auditkit_events_org_city_time', ['orgId', 'city', 'occurredAt', 'id'])
 @Index('uq_auditkit_events_org_seq', ['orgId', 'seq'], { unique: true })
 export class AuditEventEntity {
   @PrimaryColumn({ name: E.id.column, type: 'varchar', length: 26 }) id!: string;
@@ -56,6 +58,13 @@ export class AuditEventEntity {
   /** The salt of the personal-field commitments of format 1. */
   @Column({ name: E.salt.column, type: 'varchar', length: 22, nullable: true }) salt!:
     string | null;
+  /** Where the IP is, resolved at record time (the `location` option); outside the hash. */
+  @Column({ name: E.countryName.column, type: 'varchar', length: 128, nullable: true })
+  countryName!: string | null;
+  @Column({ name: E.regionName.column, type: 'varchar', length: 128, nullable: true })
+  regionName!: string | null;
+  @Column({ name: E.city.column, type: 'varchar', length: 128, nullable: true })
+  city!: string | null;
 }
 
 /** One exact-term row (`auditkit_event_terms`): a hashed, normalized name or e-mail of an event. */

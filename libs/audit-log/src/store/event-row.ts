@@ -100,6 +100,9 @@ const COLUMN_VALUES: {
   hash: (_e, _seq, chain) => chain.hash,
   hashV: (_e, _seq, chain) => chain.hashV,
   salt: (_e, _seq, chain) => chain.salt,
+  countryName: (e) => e.location.countryName ?? null,
+  regionName: (e) => e.location.regionName ?? null,
+  city: (e) => e.location.city ?? null,
 };
 const VALUE_OF = EVENT_PROPERTIES.map((p) => COLUMN_VALUES[p]);
 
@@ -166,6 +169,10 @@ export function rowToEvent(r: EventRow): AuditEvent {
   const location: AuditEvent['location'] = {};
   if (r.ip !== null) location.ip = r.ip;
   if (r.user_agent !== null) location.userAgent = r.user_agent;
+  // Absent (undefined) on rows read by a query written before the columns existed.
+  if (r.country_name != null) location.countryName = r.country_name;
+  if (r.region_name != null) location.regionName = r.region_name;
+  if (r.city != null) location.city = r.city;
   return {
     id: r.id,
     orgId: r.org_id,

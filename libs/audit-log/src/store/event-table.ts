@@ -70,6 +70,11 @@ export const EVENTS_LAYOUT = {
     // The hash format (null: format 0) and the salt of the personal-field commitments.
     hashV: col('hash_v', 'SMALLINT', orNull),
     salt: col('salt', 'VARCHAR(22)', asciiOrNull),
+    // Where the IP is, resolved when the event was recorded (null without a resolver, for
+    // unknown addresses and on older events). Derived data, outside the hash.
+    countryName: col('country_name', 'VARCHAR(128)', orNull),
+    regionName: col('region_name', 'VARCHAR(128)', orNull),
+    city: col('city', 'VARCHAR(128)', orNull),
   },
 } as const;
 

@@ -149,7 +149,17 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
             ),
           },
           product: nullable(str()),
-          location: object({ ip: str(), userAgent: str() }, []),
+          location: object(
+            {
+              ip: str(),
+              userAgent: str(),
+              countryName: str(),
+              regionName: str(),
+              city: str(),
+              geo: { ...str(), deprecated: true, description: 'city, regionName, countryName' },
+            },
+            [],
+          ),
           outcome: { type: 'string', enum: ['success', 'failure'] },
           metadata: {
             type: 'object',
