@@ -15,7 +15,9 @@ import {
   resolveAuditAdminOptions,
   ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
-import { BodyLimitMiddleware } from './body-limit.middleware';
+import { BodyLimitMiddleware, BulkBodyLimitMiddleware } from './body-limit.middleware';
+import { BulkIngestController } from './bulk-ingest.controller';
+import { IngestService } from './ingest.service';
 import { EventsController } from './events.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
@@ -37,6 +39,7 @@ import { UiController } from './ui.controller';
 @Module({
   controllers: [
     EventsController,
+    BulkIngestController,
     SessionController,
     UserSessionsController,
     IntegrityController,
@@ -60,6 +63,7 @@ import { UiController } from './ui.controller';
     { provide: AUDIT_REQUEST_GUARD, useExisting: AdminAuthGuard },
     EventQueryService,
     IdempotencyService,
+    IngestService,
     ReadinessService,
     OutageMonitor,
     {
@@ -68,6 +72,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
     BodyLimitMiddleware,
+    BulkBodyLimitMiddleware,
     {
       provide: AUDIT_CURSOR_CODEC,
       useFactory: (o: ResolvedAuditAdminOptions) => {
@@ -96,8 +101,12 @@ import { UiController } from './ui.controller';
 })
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
+    // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
+    const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
+    consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);
     consumer
       .apply(BodyLimitMiddleware)
+      .exclude(bulk)
       .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
   }
 }
