@@ -551,6 +551,58 @@ describe('generated hostile bodies on every write route (MariaDB)', () => {
     );
   });
 
+  it(`POST events/bulk: never a 5xx, every 4xx an envelope, every stored item stored exactly (seed ${SEED}, ${RUNS} cases)`, async () => {
+    // A list of hostile events, or a hostile body around them.
+    const bulkBody = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.array(eventBody, { maxLength: 4 }).map((arr) => o(['events', { arr }])),
+      },
+      {
+        weight: 1,
+        arbitrary: fc
+          .array(eventBody, { maxLength: 2 })
+          .chain((arr) => bodyOf([['events', { arr }]])),
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(bulkBody, transport, async (body, t) => {
+        const sent = encode(text(body), t);
+        const headers = { ...sent.headers, ...authHeader(t, writer) };
+        if (t.idempotencyKey !== undefined) headers['Idempotency-Key'] = `bulk-${t.idempotencyKey}`;
+        const a = await send(
+          'POST',
+          '/admin/v1/orgs/acme/events/bulk',
+          headers,
+          sent.payload,
+          t.chunked,
+        );
+        checkAnswer(a, 'POST events/bulk');
+        if (a.status !== 201 && a.status !== 200) return;
+        const items = JSON.parse(a.text).data as { index: number; id?: string }[];
+        const events = sent.received === undefined ? undefined : JSON.parse(sent.received).events;
+        for (const item of items) {
+          if (item.id === undefined) continue;
+          const read = await send(
+            'GET',
+            `/admin/v1/orgs/acme/events/${item.id}`,
+            { Authorization: `Bearer ${admin}` },
+            undefined,
+            false,
+          );
+          if (read.status !== 200) throw new Error(`GET a stored item: ${read.status}`);
+          const metadata = JSON.parse(read.text).data.attributes.metadata;
+          if (a.status === 201 && events !== undefined) {
+            const sentMetadata = events[item.index].metadata ?? {};
+            if (canonical(metadata) !== canonical(sentMetadata))
+              throw new Error(`item ${item.index}'s metadata stored as ${canonical(metadata)}`);
+          }
+        }
+      }),
+      params,
+    );
+  });
+
   it(`POST exports: never a 5xx, every 4xx an envelope (seed ${SEED}, ${RUNS} cases)`, async () => {
     await fc.assert(
       fc.asyncProperty(bodyOf(VALID_FILTERS), transport, async (body, t) => {

@@ -280,6 +280,28 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect((await call('post', '/admin/v1/orgs/acme/events', text)).status).toBe(415);
   });
 
+  it('POST events/bulk: 201, replay 200, 409, 400, 401, 403, 413, 415, 422', async () => {
+    const url = '/admin/v1/orgs/acme/events/bulk';
+    const w = await writer();
+    const mixed = { events: [event('bulk-a'), { ...event(), action: 'no_such_action' }] };
+    const created = await call('post', url, { token: w, body: mixed });
+    expect(json(created).meta).toEqual({ stored: 1, rejected: 1 });
+    const keyed = { token: w, headers: { 'Idempotency-Key': 'bulk-k-1' } };
+    expect((await call('post', url, { ...keyed, body: mixed })).status).toBe(201);
+    expect((await call('post', url, { ...keyed, body: mixed })).status).toBe(200);
+    const other = { events: [event('bulk-b')] };
+    expect((await call('post', url, { ...keyed, body: other })).status).toBe(409);
+    expect((await call('post', url, { token: w, body: { events: [] } })).status).toBe(400);
+    const unknown = { events: [{ ...event(), action: 'no_such_action' }] };
+    expect((await call('post', url, { token: w, body: unknown })).status).toBe(422);
+    const tooMany = { events: Array.from({ length: 1001 }, () => event()) };
+    expect((await call('post', url, { token: w, body: tooMany })).status).toBe(413);
+    expect((await call('post', url, { body: other })).status).toBe(401);
+    expect((await call('post', url, { token: await outsider(), body: other })).status).toBe(403);
+    const text = { token: w, headers: { 'Content-Type': 'text/plain' }, body: 'hello' };
+    expect((await call('post', url, text)).status).toBe(415);
+  });
+
   it('GET events, one event and the actions: 200, paging, 400, 401, 403, 404', async () => {
     const a = await admin();
     const page = await call('get', '/admin/v1/orgs/acme/events?limit=1&action=group_created', {

@@ -112,14 +112,9 @@ export class TcpProxy {
       });
     }
     let commitSent = false;
+    const queries = new QueryEnds();
     client.on('data', (chunk: Buffer) => {
-      // A COM_QUERY packet: 3-byte length, sequence id, 0x03, then the statement text.
-      if (
-        this.loseCommitAck &&
-        chunk.length >= 11 &&
-        chunk[4] === 0x03 &&
-        /(^|;\s*)COMMIT\s*$/i.test(chunk.toString('latin1', 5))
-      ) {
+      if (this.loseCommitAck && queries.feed(chunk).some((q) => /(^|;\s*)COMMIT\s*$/i.test(q))) {
         this.loseCommitAck = false;
         commitSent = true;
       }
@@ -138,5 +133,44 @@ export class TcpProxy {
       if (!client.write(chunk)) upstream.pause();
     });
     client.on('drain', () => upstream.resume());
+  }
+}
+
+/**
+ * The ends of the COM_QUERY packets a client sends (3-byte length, sequence id, 0x03, then the
+ * statement text), however TCP cuts them: a large multi-statement packet, whose COMMIT comes
+ * last, arrives in many chunks.
+ */
+class QueryEnds {
+  private header = Buffer.alloc(0);
+  /** Bytes of the current packet still to come; 0 between packets. */
+  private left = 0;
+  private isQuery = false;
+  private tail = '';
+
+  /** The last characters of each query packet that ends in `chunk`. */
+  feed(chunk: Buffer): string[] {
+    const ended: string[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.left === 0) {
+        const need = 5 - this.header.length;
+        this.header = Buffer.concat([this.header, chunk.subarray(at, at + need)]);
+        at += Math.min(need, chunk.length - at);
+        if (this.header.length < 5) break;
+        this.left = Math.max(0, this.header.readUIntLE(0, 3) - 1);
+        this.isQuery = this.header[4] === 0x03;
+        this.header = Buffer.alloc(0);
+        this.tail = '';
+        if (this.left > 0) continue;
+      }
+      const take = Math.min(this.left, chunk.length - at);
+      if (this.isQuery)
+        this.tail = (this.tail + chunk.toString('latin1', at, at + take)).slice(-64);
+      at += take;
+      this.left -= take;
+      if (this.left === 0 && this.isQuery) ended.push(this.tail);
+    }
+    return ended;
   }
 }

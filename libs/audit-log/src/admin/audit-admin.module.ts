@@ -17,7 +17,9 @@ import {
   resolveAuditAdminOptions,
   ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
-import { BodyLimitMiddleware } from './body-limit.middleware';
+import { BodyLimitMiddleware, BulkBodyLimitMiddleware } from './body-limit.middleware';
+import { BulkIngestController } from './bulk-ingest.controller';
+import { IngestService } from './ingest.service';
 import { EventsController } from './events.controller';
 import { EventsStreamController } from './events-stream.controller';
 import { HealthController } from './health.controller';
@@ -41,6 +43,7 @@ import { UiController } from './ui.controller';
   controllers: [
     EventsController,
     EventsStreamController,
+    BulkIngestController,
     SessionController,
     UserSessionsController,
     IntegrityController,
@@ -65,6 +68,7 @@ import { UiController } from './ui.controller';
     EventQueryService,
     StreamQueryService,
     IdempotencyService,
+    IngestService,
     ReadinessService,
     OutageMonitor,
     {
@@ -73,6 +77,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
     BodyLimitMiddleware,
+    BulkBodyLimitMiddleware,
     {
       provide: AUDIT_CURSOR_CODEC,
       useFactory: (o: ResolvedAuditAdminOptions) => {
@@ -108,8 +113,12 @@ import { UiController } from './ui.controller';
 })
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
+    // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
+    const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
+    consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);
     consumer
       .apply(BodyLimitMiddleware)
+      .exclude(bulk)
       .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
   }
 }

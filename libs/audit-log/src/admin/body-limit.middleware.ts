@@ -8,23 +8,24 @@ import {
 import { apiError, ApiException } from '../http/api-error';
 import { findTooDeep, MAX_BODY_DEPTH } from '../http/json-depth';
 import { tooDeepError } from '../http/validate-dto';
+import { BULK_MAX_EVENTS } from './ingest.service';
 
 /**
- * Parses JSON bodies of the admin API with its own limit (64 KiB by default): a larger body is a
- * 413 before anything reads it, decompressed or not. Only JSON in UTF-8 is read (another charset
- * or media type is a 415, bytes that are not UTF-8 a 400); a body that does not decompress or
- * parse is a 400 that echoes none of it; a body nested deeper than `MAX_BODY_DEPTH` is a 400
- * naming where. A body the host already parsed is checked by its length and its depth.
+ * Parses JSON bodies with a limit: a larger body is a 413 before anything reads it, decompressed
+ * or not. Only JSON in UTF-8 is read (another charset or media type is a 415, bytes that are not
+ * UTF-8 a 400); a body that does not decompress or parse is a 400 that echoes none of it; a body
+ * nested deeper than `depth` is a 400 naming where. A body the host already parsed is checked by
+ * its length and its depth.
  */
-@Injectable()
-export class BodyLimitMiddleware implements NestMiddleware {
-  private readonly limit: number;
+abstract class JsonBodyLimit implements NestMiddleware {
   private readonly parser: RequestHandler;
 
-  constructor(@Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) options: ResolvedAuditAdminOptions) {
-    this.limit = options.maxBodyBytes;
+  protected constructor(
+    private readonly limit: number,
+    private readonly depth: number,
+  ) {
     // Every body is JSON here: one sent without a Content-Type is read as JSON, not ignored.
-    this.parser = json({ limit: this.limit, strict: true, type: () => true, verify: requireUtf8 });
+    this.parser = json({ limit, strict: true, type: () => true, verify: requireUtf8 });
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
@@ -37,10 +38,30 @@ export class BodyLimitMiddleware implements NestMiddleware {
     }
     this.parser(req, res, (err?: unknown) => {
       if (err) return next(readError(err, req, this.limit));
-      const deep = findTooDeep(req.body, MAX_BODY_DEPTH);
+      const deep = findTooDeep(req.body, this.depth);
       if (deep) return next(tooDeepError(deep, 'pointer'));
       next();
     });
+  }
+}
+
+/** The admin API's JSON bodies: `maxBodyBytes` (64 KiB by default), `MAX_BODY_DEPTH` levels. */
+@Injectable()
+export class BodyLimitMiddleware extends JsonBodyLimit {
+  constructor(@Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) options: ResolvedAuditAdminOptions) {
+    super(options.maxBodyBytes, MAX_BODY_DEPTH);
+  }
+}
+
+/**
+ * The body of POST events/bulk: room for `BULK_MAX_EVENTS` events as large as POST events takes
+ * (`maxBodyBytes` each) and the commas and wrapper around them, two levels deeper (`events`, the
+ * index) than a single event may be. Each item is then held to the single event's limits.
+ */
+@Injectable()
+export class BulkBodyLimitMiddleware extends JsonBodyLimit {
+  constructor(@Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) options: ResolvedAuditAdminOptions) {
+    super(BULK_MAX_EVENTS * (options.maxBodyBytes + 1) + 64, MAX_BODY_DEPTH + 2);
   }
 }
 

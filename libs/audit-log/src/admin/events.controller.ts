@@ -14,9 +14,6 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ActionCatalog } from '../catalog/action-catalog';
-import { AuditEventInput } from '../event/audit-event.interface';
-import { AuditValidationError } from '../exceptions/audit-validation.exception';
-import { AuditWriteError } from '../exceptions/audit-write.exception';
 import {
   CursorCodec,
   CursorDirection,
@@ -31,11 +28,9 @@ import { AdminAuthGuard } from './admin-auth.guard';
 import { RequirePermission } from '../http/require-permission.decorator';
 import {
   apiError,
-  ApiException,
   ApiExceptionFilter,
   ATLASSIAN_ERROR_CODES,
   cursorConflicts,
-  invalidField,
   invalidParameter,
 } from '../http/api-error';
 import { apiBase } from '../http/api-base';
@@ -43,7 +38,7 @@ import { eventResource } from './event-resource';
 import { toEventFilters } from '../http/event-filters';
 import { IdempotencyService } from './idempotency.service';
 import { IngestEventDto } from './ingest-event.dto';
-import { OUTAGE_RETRY_AFTER_SECONDS } from '../http/outage';
+import { checkIdempotencyKey, prepareIngestEvent, unavailableOnWriteError } from './ingest.service';
 import { RateLimit } from '../http/rate-limit.decorator';
 import { RateLimitGuard } from '../http/rate-limit.guard';
 import { validateDto } from '../http/validate-dto';
@@ -57,8 +52,6 @@ import {
   ApiEventListQuery,
   ApiJson,
 } from '../http/openapi/decorators';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * The URL of another page: the path, `limit` when the request sent one, and the cursor, which
@@ -227,53 +220,17 @@ export class EventsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    validateDto(IngestEventDto, body, 'pointer');
-    const raw = body as Record<string, unknown>;
-    let prepared;
-    try {
-      prepared = this.audit.prepare({ ...(raw as unknown as AuditEventInput), orgId });
-    } catch (err) {
-      if (err instanceof AuditValidationError) {
-        const pointer = '/' + err.field.replace(/\[(\d+)\]/g, '.$1').replace(/\./g, '/');
-        throw err.code === 'unknown_action'
-          ? invalidField(pointer, err.detail, 422, 'unknown_action')
-          : invalidField(pointer, err.detail);
-      }
-      throw err;
-    }
-    if (raw.category !== undefined && raw.category !== prepared.category) {
-      throw invalidField(
-        '/category',
-        `must be "${prepared.category}" for action ${prepared.action} (or left out)`,
-      );
-    }
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ApiException(400, [
-        {
-          status: '400',
-          code: 'invalid_header',
-          title: 'Invalid header',
-          detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
-          source: { header: 'Idempotency-Key' },
-        },
-      ]);
-    }
+    const prepared = prepareIngestEvent(this.audit, orgId, body);
+    checkIdempotencyKey(key);
     let stored;
     try {
       stored =
         key === undefined
           ? { event: await this.audit.recordPrepared(prepared), replayed: false }
-          : await this.idempotency.record(orgId, key, raw, prepared);
+          : await this.idempotency.record(orgId, key, body, prepared);
     } catch (err) {
       // Not stored this time; the key (if any) is kept, so a retry stores it or finds it stored.
-      if (err instanceof AuditWriteError)
-        throw new ApiException(
-          503,
-          apiError(503, 'The event could not be stored; retry with the same Idempotency-Key')
-            .errors,
-          { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
-        );
-      throw err;
+      unavailableOnWriteError(err, 'The event');
     }
     if (!('event' in stored))
       throw apiError(409, 'This Idempotency-Key was used with another body');

@@ -171,6 +171,31 @@ export class AuditWriter {
     return promise;
   }
 
+  /**
+   * Writes `events` in one transaction of their own, outside the queue: all of them are stored
+   * or none. A failure rejects with `AuditWriteError` under either policy: the events are not
+   * kept for a retry, their caller is told and retries (a bulk request answered 503).
+   */
+  async writeAll(events: PreparedEvent[], options: EnqueueOptions = {}): Promise<AuditEvent[]> {
+    if (this.closed) throw new AuditWriteError('The audit log writer is shut down');
+    const started = performance.now();
+    try {
+      const stored = await this.store.write(events, { mayBeStored: options.mayBeStored });
+      this.reportCommitted(stored, (performance.now() - started) / 1000);
+      this.recovered();
+      return stored;
+    } catch (err) {
+      this.metrics.batchFailed(err);
+      if (this.failed(events.length)) {
+        this.logger.error(writeFailedMessage(events.length, err, 'fail-closed'));
+      }
+      this.metrics.eventsRefused('write_failed', events.length);
+      throw new AuditWriteError('The activities could not be recorded in the audit log', {
+        cause: err,
+      });
+    }
+  }
+
   private kick(): void {
     if (this.scheduled || this.retryTimer) return;
     this.scheduled = true;

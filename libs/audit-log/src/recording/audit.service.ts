@@ -83,6 +83,21 @@ export class AuditService implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * Stores events made by `prepare()` in one transaction of their own, all of them or none, and
+   * resolves with them as stored, in order, once it has committed. They do not wait in the
+   * group-commit queue, and a failure is never buffered whatever the failure policy: it rejects
+   * with `AuditWriteError` and nothing is stored (a caller that is told so retries). With
+   * `mayBeStored`, as for `recordPrepared`: events an earlier attempt stored are returned as
+   * stored (`wasFoundStored`), not written again.
+   */
+  recordAll(events: PreparedEvent[], options: EnqueueOptions = {}): Promise<AuditEvent[]> {
+    return this.writer.writeAll(events, options).then((stored) => {
+      this.integrity.noteCommitted(stored);
+      return stored;
+    });
+  }
+
   /** Validates an event without storing it; throws `AuditValidationError`. */
   prepare(input: AuditEventInput): PreparedEvent {
     const now = this.options.clock.now().getTime();
