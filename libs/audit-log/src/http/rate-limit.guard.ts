@@ -1,12 +1,13 @@
-import { ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { ApiException } from './api-error';
 import { rateLimitedDetail } from './api-error.messages';
 import type { RateLimitedRoute, RateLimitTable, ResolvedRateLimit } from './rate-limit';
 import { RATE_LIMIT } from './rate-limit.decorator';
 import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
+import { SlidingWindowStorage } from './sliding-window-storage';
 
 /**
  * `@nestjs/throttler`'s guard on the routes marked `@RateLimit(route)`, with the limits of the
@@ -16,9 +17,7 @@ import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
  * ThrottlerModule neither sees nor changes them.
  */
 @Injectable()
-export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutdown {
-  private readonly ownStorage?: ThrottlerStorageService;
-
+export class RateLimitGuard extends ThrottlerGuard {
   // Both injected by token: the parent's own @Inject()s would otherwise be inherited.
   constructor(
     @Inject(AUDIT_RATE_LIMITS) table: RateLimitTable,
@@ -31,7 +30,8 @@ export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutd
       ]);
       return route ? table.limits[route] : undefined;
     };
-    const own = table.storage ? undefined : new ThrottlerStorageService();
+    // Without a host's storage, counts stay in memory at a constant cost per request.
+    const own = table.storage ? undefined : new SlidingWindowStorage();
     super(
       {
         throttlers: [
@@ -49,7 +49,6 @@ export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutd
       table.storage ?? own!,
       reflector,
     );
-    this.ownStorage = own;
   }
 
   protected override async throwThrottlingException(
@@ -69,9 +68,5 @@ export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutd
       ],
       { 'Retry-After': String(seconds) },
     );
-  }
-
-  onApplicationShutdown(): void {
-    this.ownStorage?.onApplicationShutdown();
   }
 }
