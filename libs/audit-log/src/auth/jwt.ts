@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuditPrincipal } from './audit-principal.interface';
 import { nonBlankRoles } from './claims';
@@ -28,12 +29,42 @@ export interface VerifiedToken {
   expiresAt: number;
 }
 
-/** Verifies bearer tokens into principals. `alg: none` and unlisted algorithms are refused. */
+/**
+ * How many verified tokens a verifier remembers. A client sends the same token with every
+ * request, and checking its signature and claims again is most of what authentication costs.
+ */
+export const VERIFIED_TOKEN_CACHE_SIZE = 1000;
+/**
+ * How long a verified token is taken as verified without a new check, at most (it never
+ * outlives its `exp`). Bearer tokens cannot be revoked, so only a signing key removed from the
+ * JWKS could refuse a token before its `exp`; jose keeps a fetched JWKS for up to 10 minutes,
+ * so a minute adds nothing to that.
+ */
+export const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
+
+interface CachedToken extends VerifiedToken {
+  /** Epoch ms from which the token must be verified again (its `exp` plus the tolerance). */
+  until: number;
+}
+
+/**
+ * Verifies bearer tokens into principals. `alg: none` and unlisted algorithms are refused.
+ * Tokens that passed are remembered (by their SHA-256, never as text) until they expire or for
+ * `VERIFIED_TOKEN_MAX_AGE_MS`, whichever comes first; a refused token is never remembered.
+ */
 export class JwtVerifier {
   private readonly secret?: Uint8Array;
   private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
+  // Insertion order is recency order: a hit is moved to the end, the first entry is evicted.
+  private readonly verified = new Map<string, CachedToken>();
 
-  constructor(private readonly options: JwtAuthOptions) {
+  /**
+   * @param now the clock `exp` and `nbf` are checked against (epoch ms); tests pass their own.
+   */
+  constructor(
+    private readonly options: JwtAuthOptions,
+    private readonly now: () => number = Date.now,
+  ) {
     if (!options.secret && !options.jwksUrl)
       throw new Error('JWT auth needs a secret or a JWKS URL');
     if (options.secret) this.secret = new TextEncoder().encode(options.secret);
@@ -50,11 +81,40 @@ export class JwtVerifier {
    */
   async verifyToken(token: string): Promise<VerifiedToken> {
     if (token.length > 8192) throw new InvalidTokenError('The token is too long');
+    const now = this.now();
+    const key = createHash('sha256').update(token).digest('base64');
+    const hit = this.verified.get(key);
+    if (hit) {
+      this.verified.delete(key);
+      if (now < hit.until) {
+        this.verified.set(key, hit);
+        // A copy each time: a host may change the principal it finds on its request.
+        return { principal: copyPrincipal(hit.principal), expiresAt: hit.expiresAt };
+      }
+      // Expired (or old enough to check again): verified anew, refused with jose's reason.
+    }
+    const verified = await this.check(token, now);
+    const tolerance = (this.options.clockToleranceSec ?? 5) * 1000;
+    this.verified.set(key, {
+      principal: copyPrincipal(verified.principal),
+      expiresAt: verified.expiresAt,
+      // jose refuses once exp <= now - tolerance (in whole seconds): the same instant as this.
+      until: Math.min(verified.expiresAt + tolerance, now + VERIFIED_TOKEN_MAX_AGE_MS),
+    });
+    if (this.verified.size > VERIFIED_TOKEN_CACHE_SIZE) {
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    return verified;
+  }
+
+  /** The full check of a token's signature and claims, at `now` (epoch ms). */
+  private async check(token: string, now: number): Promise<VerifiedToken> {
     const common = {
       issuer: this.options.issuer,
       audience: this.options.audience,
       clockTolerance: this.options.clockToleranceSec ?? 5,
       requiredClaims: ['sub', 'exp'],
+      currentDate: new Date(now),
     };
     let payload: JWTPayload;
     try {
@@ -85,6 +145,12 @@ export class JwtVerifier {
     }
     return { principal: principalFromClaims(payload), expiresAt: Number(payload.exp) * 1000 };
   }
+}
+
+function copyPrincipal(p: AuditPrincipal): AuditPrincipal {
+  const orgs: Record<string, string[]> = {};
+  for (const org of Object.keys(p.orgs)) orgs[org] = [...p.orgs[org]];
+  return { ...p, orgs, scopes: [...p.scopes] };
 }
 
 /**

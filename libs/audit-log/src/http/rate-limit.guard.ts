@@ -1,6 +1,6 @@
-import { ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { ApiException } from './api-error';
 import { rateLimitedDetail } from './api-error.messages';
@@ -13,6 +13,7 @@ import {
 } from './rate-limit';
 import { RATE_LIMIT } from './rate-limit.decorator';
 import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
+import { SlidingWindowStorage } from './sliding-window-storage';
 
 /**
  * `@nestjs/throttler`'s guard on the routes marked `@RateLimit(route)`, with the limits of the
@@ -24,9 +25,7 @@ import { AUDIT_RATE_LIMITS } from './rate-limit.internal-constants';
  * ThrottlerModule neither sees nor changes them.
  */
 @Injectable()
-export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutdown {
-  private readonly ownStorage?: ThrottlerStorageService;
-
+export class RateLimitGuard extends ThrottlerGuard {
   // Both injected by token: the parent's own @Inject()s would otherwise be inherited.
   constructor(
     @Inject(AUDIT_RATE_LIMITS) table: RateLimitTable,
@@ -46,7 +45,8 @@ export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutd
       return route ? table.perToken?.[route] : undefined;
     };
     const requestOf = (context: ExecutionContext) => context.switchToHttp().getRequest<Request>();
-    const own = table.storage ? undefined : new ThrottlerStorageService();
+    // Without a host's storage, counts stay in memory at a constant cost per request.
+    const own = table.storage ? undefined : new SlidingWindowStorage();
     super(
       {
         throttlers: [
@@ -72,7 +72,6 @@ export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutd
       table.storage ?? own!,
       reflector,
     );
-    this.ownStorage = own;
   }
 
   protected override async throwThrottlingException(
@@ -92,9 +91,5 @@ export class RateLimitGuard extends ThrottlerGuard implements OnApplicationShutd
       ],
       { 'Retry-After': String(seconds) },
     );
-  }
-
-  onApplicationShutdown(): void {
-    this.ownStorage?.onApplicationShutdown();
   }
 }
