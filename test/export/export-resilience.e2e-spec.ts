@@ -300,6 +300,11 @@ describe('exports when workers die, Redis restarts and workers race', () => {
 
       await mailOf(id);
       expect(await exportOf(worker, id)).toMatchObject({ status: 'ready', attempts: 1 });
+      // The SMTP server has the mail a moment before the worker writes down that it was sent.
+      await waitFor(
+        `export ${id} marked mailed`,
+        async () => (await rowOf(worker, id)).mailed_at > 0,
+      );
       // Nothing is owed for it, so recovery leaves it alone.
       expect(await worker.get(AuditExportService).reconcile(new Date(Date.now() + HOUR))).toEqual(
         [],
