@@ -48,36 +48,6 @@ describe('dbIpLocationResolver on the shipped DB-IP data', () => {
     expect(addressBytes('::')!.length).toBe(16);
   });
 
-  it('a lookup costs about a millisecond at worst, microseconds once the pages are cached', () => {
-    const fresh = dbIpLocationResolver({ cacheAddresses: 1 });
-    const ips = (n: number, salt: number) =>
-      Array.from(
-        { length: n },
-        (_, i) => `${((i + salt) % 200) + 11}.${(i * 7 + salt) % 256}.${(i * 13) % 256}.${i % 250}`,
-      );
-    const perLookupUs = (list: string[], f: (ip: string) => unknown) => {
-      const t = process.hrtime.bigint();
-      for (const ip of list) f(ip);
-      return Number(process.hrtime.bigint() - t) / list.length / 1000;
-    };
-    try {
-      const coldUs = perLookupUs(ips(2000, 0), fresh);
-      perLookupUs(ips(20000, 1), fresh);
-      const warmUs = perLookupUs(ips(2000, 2), fresh);
-      const cachedUs = perLookupUs(new Array(20000).fill('8.8.8.8'), resolve);
-      // Printed for the README's figures; bounds loose enough for a shared CI machine.
-      console.log(
-        `dbIpLocationResolver per lookup: ${coldUs.toFixed(0)} µs on a fresh reader, ` +
-          `${warmUs.toFixed(0)} µs after 20000 others, ${cachedUs.toFixed(2)} µs for a cached address`,
-      );
-      expect(coldUs).toBeLessThan(5000);
-      expect(warmUs).toBeLessThan(coldUs);
-      expect(cachedUs).toBeLessThan(50);
-    } finally {
-      fresh.close();
-    }
-  });
-
   it('refuses bad options and a folder without the data', () => {
     expect(() => dbIpLocationResolver({ cachePages: 0 })).toThrow(/cachePages/);
     expect(() => dbIpLocationResolver({ directory: __dirname })).toThrow(/ENOENT/);
