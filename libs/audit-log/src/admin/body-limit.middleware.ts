@@ -54,14 +54,27 @@ export class BodyLimitMiddleware extends JsonBodyLimit {
 }
 
 /**
+ * The most a bulk body may be, whatever `maxBodyBytes` allows per event. The body is read before
+ * the token is checked, so this bounds what an anonymous client can make the server hold; and
+ * the batch goes to the database as one write, which MariaDB's default `max_allowed_packet`
+ * (16 MiB) must fit, rows and search terms included: a bulk the database can never take would
+ * otherwise answer 503, as if a retry could help.
+ */
+export const BULK_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
  * The body of POST events/bulk: room for `BULK_MAX_EVENTS` events as large as POST events takes
- * (`maxBodyBytes` each) and the commas and wrapper around them, two levels deeper (`events`, the
- * index) than a single event may be. Each item is then held to the single event's limits.
+ * (`maxBodyBytes` each) and the commas and wrapper around them, up to `BULK_MAX_BODY_BYTES`, two
+ * levels deeper (`events`, the index) than a single event may be. Each item is then held to the
+ * single event's limits.
  */
 @Injectable()
 export class BulkBodyLimitMiddleware extends JsonBodyLimit {
   constructor(@Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) options: ResolvedAuditAdminOptions) {
-    super(BULK_MAX_EVENTS * (options.maxBodyBytes + 1) + 64, MAX_BODY_DEPTH + 2);
+    super(
+      Math.min(BULK_MAX_EVENTS * (options.maxBodyBytes + 1) + 64, BULK_MAX_BODY_BYTES),
+      MAX_BODY_DEPTH + 2,
+    );
   }
 }
 

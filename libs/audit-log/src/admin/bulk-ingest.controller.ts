@@ -127,7 +127,7 @@ export class BulkIngestController {
   })
   @ApiResponse({
     status: 413,
-    description: `More than ${BULK_MAX_EVENTS} events, or a body larger than ${BULK_MAX_EVENTS} events of POST events can be.`,
+    description: `More than ${BULK_MAX_EVENTS} events, or a body larger than ${BULK_MAX_EVENTS} events of POST events can be, or than 8 MiB.`,
     schema: schemaRef('ErrorBody'),
   })
   @ApiErrors(400, 401, 403, 409, 415, 422, 429, 503)
