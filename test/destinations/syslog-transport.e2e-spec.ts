@@ -1,7 +1,5 @@
 import { DeliveryError } from '../../libs/audit-log/src/destinations/transports/transport';
-import {
-  AUDITKIT_SD_ID,
-} from '../../libs/audit-log/src/destinations/transports/syslog-message';
+import { AUDITKIT_SD_ID } from '../../libs/audit-log/src/destinations/transports/syslog-message';
 import {
   SyslogTransport,
   SyslogTransportOptions,
@@ -205,9 +203,9 @@ describe('SyslogTransport against a real rsyslog (RFC 5425 over TLS)', () => {
     const t = transport();
     const controller = new AbortController();
     controller.abort();
-    expect((await deliveryError(t.deliver(batchOf('abort', 1, 1), controller.signal))).permanent).toBe(
-      false,
-    );
+    expect(
+      (await deliveryError(t.deliver(batchOf('abort', 1, 1), controller.signal))).permanent,
+    ).toBe(false);
     await t.close();
     await deliveryError(t.deliver(batchOf('abort', 1, 1)));
   });

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { DeliveredEvent, DeliveryBatch } from '../../libs/audit-log/src/destinations/transports/transport';
+import type {
+  DeliveredEvent,
+  DeliveryBatch,
+} from '../../libs/audit-log/src/destinations/transports/transport';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
 
@@ -50,7 +53,14 @@ export function batchOf(
 ): DeliveryBatch {
   const events: DeliveredEvent[] = [];
   for (let seq = first; seq <= last; seq++) events.push(streamEvent(orgId, seq, attributes(seq)));
-  return { orgId, destinationId, firstSeq: first, lastSeq: last, lastHash: hashOf(orgId, last), events };
+  return {
+    orgId,
+    destinationId,
+    firstSeq: first,
+    lastSeq: last,
+    lastHash: hashOf(orgId, last),
+    events,
+  };
 }
 
 /** Batches of `size` covering `orgId`'s seqs `1..count`. */

@@ -21,11 +21,28 @@ function openssl(dir: string, args: string[]): void {
 }
 
 function issue(dir: string, name: string, cn: string, ext: string): void {
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`]
-    .concat(['-out', `${name}.csr`, '-subj', `/CN=${cn}`]));
+  openssl(
+    dir,
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`].concat([
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+    ]),
+  );
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem']
-    .concat(['-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]));
+  openssl(
+    dir,
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem'].concat([
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ]),
+  );
 }
 
 /**
@@ -34,20 +51,39 @@ function issue(dir: string, name: string, cn: string, ext: string): void {
  */
 export function makeTestPki(dir: string): TestPki {
   for (const ca of ['ca', 'other-ca'])
-    openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}-key.pem`]
-      .concat(['-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=AuditKit test ${ca}`]));
-  issue(dir, 'server', 'localhost', [
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    'basicConstraints=CA:FALSE',
-    'keyUsage=digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-  ].join('\n'));
-  issue(dir, 'client', 'auditkit-client', [
-    'subjectAltName=DNS:auditkit-client',
-    'basicConstraints=CA:FALSE',
-    'keyUsage=digitalSignature,keyEncipherment',
-    'extendedKeyUsage=clientAuth',
-  ].join('\n'));
+    openssl(
+      dir,
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}-key.pem`].concat([
+        '-out',
+        `${ca}.pem`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=AuditKit test ${ca}`,
+      ]),
+    );
+  issue(
+    dir,
+    'server',
+    'localhost',
+    [
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      'basicConstraints=CA:FALSE',
+      'keyUsage=digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+    ].join('\n'),
+  );
+  issue(
+    dir,
+    'client',
+    'auditkit-client',
+    [
+      'subjectAltName=DNS:auditkit-client',
+      'basicConstraints=CA:FALSE',
+      'keyUsage=digitalSignature,keyEncipherment',
+      'extendedKeyUsage=clientAuth',
+    ].join('\n'),
+  );
   const read = (f: string) => readFileSync(join(dir, f), 'utf8');
   return {
     dir,

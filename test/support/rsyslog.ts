@@ -96,7 +96,7 @@ export class Rsyslog {
 
   /** Waits until rsyslog has written at least `count` messages, and returns them all. */
   async waitForReceived(count: number, timeoutMs = 20_000): Promise<ReceivedMessage[]> {
-    return waitFor(
+    const got = await waitFor(
       `rsyslog to write ${count} messages`,
       () => {
         const got = this.received();
@@ -104,6 +104,7 @@ export class Rsyslog {
       },
       { timeoutMs },
     );
+    return got as ReceivedMessage[];
   }
 
   /** Stops rsyslogd as an operator would (SIGTERM) and waits for it to exit. */

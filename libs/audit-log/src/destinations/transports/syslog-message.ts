@@ -53,7 +53,9 @@ export function syslogTimestamp(time: unknown): string {
 
 function attributesOf(event: DeliveredEvent): Record<string, unknown> {
   const attributes = event.attributes;
-  return attributes && typeof attributes === 'object' ? (attributes as Record<string, unknown>) : {};
+  return attributes && typeof attributes === 'object'
+    ? (attributes as Record<string, unknown>)
+    : {};
 }
 
 /**

@@ -53,7 +53,8 @@ export interface SyslogTransportOptions {
 }
 
 // Node's codes for a certificate the receiver or we refused: retrying cannot fix them.
-const CERTIFICATE_ERROR = /CERT|ALTNAME|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALERT_(UNKNOWN_CA|BAD_CERT|CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE)/;
+const CERTIFICATE_ERROR =
+  /CERT|ALTNAME|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALERT_(UNKNOWN_CA|BAD_CERT|CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE)/;
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|::ffff:127(\.\d{1,3}){3})$/i;
 
@@ -104,7 +105,11 @@ export class SyslogTransport implements DestinationTransport {
     check(tls !== false || LOOPBACK.test(host), 'tls', 'can be false only for a loopback host');
     check(Number.isInteger(facility) && facility >= 0 && facility <= 23, 'facility', 'is 0 to 23');
     check(/^[\x21-\x7e]{1,48}$/.test(appName), 'appName', 'is 1 to 48 printable ASCII characters');
-    check(/^[\x21-\x7e]{1,255}$/.test(hostname), 'hostname', 'is 1 to 255 printable ASCII characters');
+    check(
+      /^[\x21-\x7e]{1,255}$/.test(hostname),
+      'hostname',
+      'is 1 to 255 printable ASCII characters',
+    );
     // RFC 5424 section 6.1: every receiver takes 480 octets; below that nothing useful fits.
     positiveInt(maxMessageBytes, 'maxMessageBytes', 480);
     positiveInt(connectTimeoutMs, 'connectTimeoutMs');
@@ -150,11 +155,21 @@ export class SyslogTransport implements DestinationTransport {
       const onAbort = () => fail(new DeliveryError(`syslog delivery to ${where} aborted`));
       signal?.addEventListener('abort', onAbort, { once: true });
       const connectTimer = setTimeout(
-        () => fail(new DeliveryError(`syslog receiver ${where}: no connection within ${this.connectTimeoutMs} ms`)),
+        () =>
+          fail(
+            new DeliveryError(
+              `syslog receiver ${where}: no connection within ${this.connectTimeoutMs} ms`,
+            ),
+          ),
         this.connectTimeoutMs,
       );
       const batchTimer = setTimeout(
-        () => fail(new DeliveryError(`syslog receiver ${where} did not take the batch within ${this.timeoutMs} ms`)),
+        () =>
+          fail(
+            new DeliveryError(
+              `syslog receiver ${where} did not take the batch within ${this.timeoutMs} ms`,
+            ),
+          ),
         this.timeoutMs,
       );
 
