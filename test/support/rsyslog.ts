@@ -13,8 +13,8 @@ export interface RsyslogOptions {
   /** How the TLS listener checks senders: `x509/name` wants a client certificate. @default 'anon' */
   authMode?: 'anon' | 'x509/name';
   /**
-   * A disk queue synced on every message, as docs/destinations.md advises for at-least-once:
-   * what rsyslog has read survives a kill. @default false (rsyslog's in-memory queue)
+   * A disk queue synced on every message, as docs/destinations-syslog-file.md advises for
+   * at-least-once: what rsyslog has read survives a kill. @default false (rsyslog's in-memory queue)
    */
   durableQueue?: boolean;
 }

@@ -97,6 +97,8 @@ export class FileTransport implements DestinationTransport {
       await this.write(Buffer.from(text, 'utf8'));
       this.written.set(key, seqOf(fresh[fresh.length - 1]));
     } catch (err) {
+      // The next attempt reads the file again: a failed write may have left a torn tail.
+      this.written = null;
       if (err instanceof DeliveryError) throw err;
       const { code = '', message } = err as NodeJS.ErrnoException;
       throw new DeliveryError(`audit file ${this.path}: ${message}`, PERMANENT.has(code));

@@ -41,9 +41,10 @@ export interface SyslogTransportOptions {
   /** HOSTNAME of every message. @default the machine's host name */
   hostname?: string;
   /**
-   * The largest message the receiver takes, in bytes without the frame; a bigger event's JSON is
-   * cut and flagged (docs/destinations.md). Raise it together with the receiver's own limit
-   * (rsyslog: `global(maxMessageSize=...)`). @default 8192 (rsyslog's default, RFC 5425's SHOULD)
+   * The largest message the receiver takes, in bytes without the frame; a bigger event's JSON
+   * is cut and flagged (docs/destinations-syslog-file.md). Raise it together with the receiver's
+   * own limit (rsyslog: `global(maxMessageSize=...)`).
+   * @default 8192 (rsyslog's default, RFC 5425's SHOULD)
    */
   maxMessageBytes?: number;
   /** How long connecting (and the TLS handshake) may take. @default 10000 */
@@ -126,16 +127,17 @@ export class SyslogTransport implements DestinationTransport {
   async deliver(batch: DeliveryBatch, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw new DeliveryError('syslog transport is closed');
     if (signal?.aborted) throw new DeliveryError('syslog delivery aborted');
+    if (batch.events.length === 0) return;
     const payload = Buffer.concat(
       batch.events.map((e) => octetCountingFrame(syslogMessage(e, batch, this.header))),
     );
     await this.send(payload, signal);
   }
 
-  /** Drops any connection still open; later deliveries reject. */
+  /** Drops any connection still open (its delivery rejects); later deliveries reject. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const socket of this.open) socket.destroy();
+    for (const socket of this.open) socket.destroy(new Error('the transport was closed'));
     this.open.clear();
   }
 
