@@ -1,3 +1,4 @@
+import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { DeliveryError } from '../../libs/audit-log/src/destinations/transports/transport';
 import { AUDITKIT_SD_ID } from '../../libs/audit-log/src/destinations/transports/syslog-message';
 import {
@@ -6,6 +7,7 @@ import {
 } from '../../libs/audit-log/src/destinations/transports/syslog-transport';
 import { Rsyslog, ReceivedMessage } from '../support/rsyslog';
 import { batchesOf, batchOf, hashOf, seqRange } from '../support/rsyslog-batches';
+import { waitFor } from '../support/wait-for';
 
 const ORG = 'acme';
 
@@ -40,7 +42,7 @@ describe('SyslogTransport against a real rsyslog (RFC 5425 over TLS)', () => {
 
   beforeAll(async () => {
     // Room for the big-event test's whole message.
-    rsyslog = await Rsyslog.start({ maxMessageSize: 65536, durableQueue: true });
+    rsyslog = await Rsyslog.start({ maxMessageSize: 65536, queue: 'direct' });
   });
 
   afterAll(async () => {
@@ -126,11 +128,13 @@ describe('SyslogTransport against a real rsyslog (RFC 5425 over TLS)', () => {
     expect(seqsOf(await receivedSince(20))).toEqual(seqRange(1, 20));
   });
 
-  it('is at least once when rsyslog is killed mid-stream: no seq missing, duplicates only of unacked batches', async () => {
-    const t = transport();
-    const batches = batchesOf('killed', 1200, 100);
-    const failed: { first: number; last: number }[] = [];
-    let delivering = true;
+  it('is at least once when rsyslog is killed mid-batch: no seq missing, duplicates only of that batch', async () => {
+    const size = 100;
+    const batches = batchesOf('killed', 600, size);
+    // The third batch's connection stalls halfway through, so the kill lands mid-batch.
+    const proxy = await StallingProxy.start(rsyslog.port, 3, 40_000);
+    const t = transport({ port: proxy.port });
+    const failed: number[] = [];
     // The dispatcher's part: the same batch again until it is taken, then the next.
     const dispatcher = (async () => {
       for (const batch of batches) {
@@ -140,29 +144,37 @@ describe('SyslogTransport against a real rsyslog (RFC 5425 over TLS)', () => {
             break;
           } catch (err) {
             expect(err).toBeInstanceOf(DeliveryError);
-            failed.push({ first: batch.firstSeq, last: batch.lastSeq });
+            failed.push(batch.firstSeq);
             await new Promise((r) => setTimeout(r, 50));
           }
         }
       }
-      delivering = false;
     })();
+    try {
+      await waitFor('rsyslog to write part of the third batch', () => {
+        const written = rsyslog.receivedCount() - start;
+        return proxy.stalled && written > 2 * size;
+      });
+      await rsyslog.kill();
+      await rsyslog.restart();
+      await dispatcher;
+    } finally {
+      await proxy.close();
+    }
 
-    await rsyslog.waitForReceived(start + 300);
-    await rsyslog.kill();
-    // Killed mid-stream: the dispatcher had not finished.
-    expect(delivering).toBe(true);
-    await rsyslog.restart();
-    await dispatcher;
-    expect(delivering).toBe(false);
-
-    expect(failed.length).toBeGreaterThan(0);
-    const seqs = seqsOf(await receivedSince(1200));
-    const firstSeen = seqs.filter((s, i) => seqs.indexOf(s) === i);
-    expect(firstSeen).toEqual(seqRange(1, 1200));
-    const duplicates = [...new Set(seqs.filter((s, i) => seqs.indexOf(s) !== i))];
-    for (const seq of duplicates)
-      expect(failed.some((b) => seq >= b.first && seq <= b.last)).toBe(true);
+    expect(new Set(failed)).toEqual(new Set([201]));
+    const seqs = seqsOf(await receivedSince(600));
+    const seen = new Set<number>();
+    const firstSeen: number[] = [];
+    const duplicates: number[] = [];
+    for (const seq of seqs) {
+      (seen.has(seq) ? duplicates : firstSeen).push(seq);
+      seen.add(seq);
+    }
+    expect(firstSeen).toEqual(seqRange(1, 600));
+    // What rsyslog wrote of the third batch before the kill came again with the whole batch.
+    expect(duplicates.length).toBeGreaterThan(0);
+    expect(duplicates.filter((seq) => seq < 201 || seq > 300)).toEqual([]);
   });
 
   it('cuts an event bigger than maxMessageBytes and flags it; takes it whole when allowed', async () => {
@@ -245,3 +257,73 @@ describe('SyslogTransport with mutual TLS (rsyslog x509/name)', () => {
     }
   });
 });
+
+/**
+ * A TCP forwarder to rsyslog whose `nth` connection forwards only its first `bytes` bytes (more
+ * than a 16 KiB TLS record, so rsyslog can read some of it) and holds the rest back, as a slow
+ * network would; a connection closes when its other side does.
+ */
+class StallingProxy {
+  stalled = false;
+  private connections = 0;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly targetPort: number,
+    private readonly nth: number,
+    private readonly bytes: number,
+  ) {
+    server.on('connection', (client) => this.forward(client));
+  }
+
+  static async start(targetPort: number, nth: number, bytes: number): Promise<StallingProxy> {
+    const proxy = new StallingProxy(
+      // Half-open: a client's end must reach rsyslog, not bounce back as the proxy's own.
+      createServer({ allowHalfOpen: true }),
+      targetPort,
+      nth,
+      bytes,
+    );
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private forward(client: Socket): void {
+    const stalls = ++this.connections === this.nth;
+    let budget = stalls ? this.bytes : Infinity;
+    const upstream = connect({ host: '127.0.0.1', port: this.targetPort });
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(a);
+      a.on('error', () => undefined);
+      a.on('close', () => {
+        this.sockets.delete(a);
+        // Bytes held back are bytes in flight to a receiver that is gone: its TCP resets.
+        if (b === client && budget <= 0) client.resetAndDestroy();
+        else b.destroy();
+      });
+    }
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('end', () => {
+      if (budget === Infinity) upstream.end();
+    });
+    client.on('data', (chunk: Buffer) => {
+      if (budget <= 0) return;
+      upstream.write(chunk.subarray(0, budget));
+      budget -= chunk.length;
+      if (budget <= 0) this.stalled = true;
+    });
+  }
+}

@@ -13,10 +13,12 @@ export interface RsyslogOptions {
   /** How the TLS listener checks senders: `x509/name` wants a client certificate. @default 'anon' */
   authMode?: 'anon' | 'x509/name';
   /**
-   * A disk queue synced on every message, as docs/destinations-syslog-file.md advises for
-   * at-least-once: what rsyslog has read survives a kill. @default false (rsyslog's in-memory queue)
+   * The receiving ruleset's queue. `direct`: the thread that reads a connection writes each
+   * message to the file before it reads on, so what rsyslog has read survives a kill. `disk`: a
+   * disk queue synced on every message, the same and a power loss too. Both are what
+   * docs/destinations-syslog-file.md advises for at-least-once. @default 'memory' (rsyslog's own)
    */
-  durableQueue?: boolean;
+  queue?: 'memory' | 'direct' | 'disk';
 }
 
 /** One message as rsyslog parsed it (its RFC 5424 parser and mmpstrucdata). */
@@ -75,7 +77,10 @@ export class Rsyslog {
   /** Every message rsyslog has written so far, in order. */
   received(): ReceivedMessage[] {
     if (!existsSync(this.receivedFile)) return [];
-    return readFileSync(this.receivedFile, 'utf8')
+    const text = readFileSync(this.receivedFile, 'utf8');
+    // Only whole lines: rsyslog may be in the middle of writing the last one.
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => {
@@ -92,6 +97,15 @@ export class Rsyslog {
           msg: m.msg,
         };
       });
+  }
+
+  /** How many messages rsyslog has written so far (cheaper than `received()`). */
+  receivedCount(): number {
+    if (!existsSync(this.receivedFile)) return 0;
+    const text = readFileSync(this.receivedFile);
+    let lines = 0;
+    for (let at = text.indexOf(0x0a); at !== -1; at = text.indexOf(0x0a, at + 1)) lines++;
+    return lines;
   }
 
   /** Waits until rsyslog has written at least `count` messages, and returns them all. */
@@ -131,9 +145,11 @@ export class Rsyslog {
 
   private config(): string {
     const { dir, pki, options } = this;
-    const queue = options.durableQueue
-      ? ' queue.type="Disk" queue.filename="received" queue.syncQueueFiles="on" queue.checkpointInterval="1"'
-      : '';
+    const queue = {
+      memory: '',
+      direct: ' queue.type="Direct"',
+      disk: ' queue.type="Disk" queue.filename="received" queue.syncQueueFiles="on" queue.checkpointInterval="1"',
+    }[options.queue ?? 'memory'];
     const peer = options.authMode === 'x509/name' ? ' permittedPeer=["auditkit-client"]' : '';
     const maxSize = options.maxMessageSize ? ` maxMessageSize="${options.maxMessageSize}"` : '';
     return `
