@@ -1,4 +1,3 @@
-import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { DeliveryError } from '../../libs/audit-log/src/destinations/transports/transport';
 import { AUDITKIT_SD_ID } from '../../libs/audit-log/src/destinations/transports/syslog-message';
 import {
@@ -6,6 +5,7 @@ import {
   SyslogTransportOptions,
 } from '../../libs/audit-log/src/destinations/transports/syslog-transport';
 import { Rsyslog, ReceivedMessage } from '../support/rsyslog';
+import { StallingProxy } from '../support/rsyslog-proxy';
 import { batchesOf, batchOf, hashOf, seqRange } from '../support/rsyslog-batches';
 import { waitFor } from '../support/wait-for';
 
@@ -177,6 +177,24 @@ describe('SyslogTransport against a real rsyslog (RFC 5425 over TLS)', () => {
     expect(duplicates.filter((seq) => seq < 201 || seq > 300)).toEqual([]);
   });
 
+  it('gives up on a receiver that stops reading after timeoutMs, as a transient error', async () => {
+    const proxy = await StallingProxy.start(rsyslog.port, 1, 40_000);
+    const t = transport({ port: proxy.port, timeoutMs: 1000 });
+    try {
+      const error = await deliveryError(t.deliver(batchOf('stalled', 1, 100)));
+      expect(error.permanent).toBe(false);
+      expect(error.message).toMatch(/within 1000 ms/);
+      // The next connection is not held back: the same batch goes through.
+      await t.deliver(batchOf('stalled', 1, 100));
+    } finally {
+      await proxy.close();
+    }
+    const seqs = seqsOf(
+      (await receivedSince(100)).filter((m) => m.sd[AUDITKIT_SD_ID].org === 'stalled'),
+    );
+    expect([...new Set(seqs)]).toEqual(seqRange(1, 100));
+  });
+
   it('cuts an event bigger than maxMessageBytes and flags it; takes it whole when allowed', async () => {
     const big = (seq: number) => ({ metadata: { blob: 'x'.repeat(20_000), seq } });
     await transport().deliver(batchOf('big', 1, 1, 'dest-1', big));
@@ -257,73 +275,3 @@ describe('SyslogTransport with mutual TLS (rsyslog x509/name)', () => {
     }
   });
 });
-
-/**
- * A TCP forwarder to rsyslog whose `nth` connection forwards only its first `bytes` bytes (more
- * than a 16 KiB TLS record, so rsyslog can read some of it) and holds the rest back, as a slow
- * network would; a connection closes when its other side does.
- */
-class StallingProxy {
-  stalled = false;
-  private connections = 0;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    private readonly server: Server,
-    private readonly targetPort: number,
-    private readonly nth: number,
-    private readonly bytes: number,
-  ) {
-    server.on('connection', (client) => this.forward(client));
-  }
-
-  static async start(targetPort: number, nth: number, bytes: number): Promise<StallingProxy> {
-    const proxy = new StallingProxy(
-      // Half-open: a client's end must reach rsyslog, not bounce back as the proxy's own.
-      createServer({ allowHalfOpen: true }),
-      targetPort,
-      nth,
-      bytes,
-    );
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private forward(client: Socket): void {
-    const stalls = ++this.connections === this.nth;
-    let budget = stalls ? this.bytes : Infinity;
-    const upstream = connect({ host: '127.0.0.1', port: this.targetPort });
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      this.sockets.add(a);
-      a.on('error', () => undefined);
-      a.on('close', () => {
-        this.sockets.delete(a);
-        // Bytes held back are bytes in flight to a receiver that is gone: its TCP resets.
-        if (b === client && budget <= 0) client.resetAndDestroy();
-        else b.destroy();
-      });
-    }
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
-    client.on('end', () => {
-      if (budget === Infinity) upstream.end();
-    });
-    client.on('data', (chunk: Buffer) => {
-      if (budget <= 0) return;
-      upstream.write(chunk.subarray(0, budget));
-      budget -= chunk.length;
-      if (budget <= 0) this.stalled = true;
-    });
-  }
-}
