@@ -87,6 +87,9 @@ export class FileTransport implements DestinationTransport {
   private async append(batch: DeliveryBatch, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw new DeliveryError('file transport is closed');
     if (signal?.aborted) throw new DeliveryError('file delivery aborted');
+    // Skipping what is written relies on seq; an event without one is never silently dropped.
+    if (!batch.events.every((e) => Number.isInteger(seqOf(e))))
+      throw new DeliveryError('file delivery: an event has no integer attributes.seq', true);
     try {
       this.written ??= await this.recover();
       const key = keyOf(batch.orgId, batch.destinationId);
