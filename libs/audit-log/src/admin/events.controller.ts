@@ -21,7 +21,7 @@ import {
   DecodedCursor,
   InvalidCursorError,
 } from '../query/cursor';
-import { EventFilters, EventListQueryDto } from '../query/event-filters';
+import { EventFilters, EventListQueryDto, plainPageQuery } from '../query/event-filters';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditService } from '../recording/audit.service';
 import { AdminAuthGuard } from './admin-auth.guard';
@@ -107,7 +107,7 @@ export class EventsController {
     @Query() raw: Record<string, unknown>,
     @Req() req: Request,
   ) {
-    const dto = validateDto(EventListQueryDto, raw, 'parameter');
+    const dto = plainPageQuery(raw) ?? validateDto(EventListQueryDto, raw, 'parameter');
     const sent = toEventFilters(dto, this.catalog, 'parameter');
     if (dto.sortOrder !== undefined) sent.sortOrder = dto.sortOrder as 'asc' | 'desc';
     let limit: number | undefined;

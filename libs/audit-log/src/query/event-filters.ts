@@ -232,6 +232,25 @@ export class EventListQueryDto extends EventFiltersDto {
   cursor?: string;
 }
 
+/**
+ * The query of a plain page request (only `limit`, `cursor` and `sortOrder`, each well-formed)
+ * without class-validator, or undefined for anything else, which goes to `validateDto` and its
+ * errors. A poller's "next page" and a `limit=1` check are most requests, and class-transformer
+ * plus class-validator were a tenth of their time in the server.
+ */
+export function plainPageQuery(raw: Record<string, unknown>): EventListQueryDto | undefined {
+  const out = new EventListQueryDto();
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    if (typeof value !== 'string') return undefined;
+    if (key === 'limit' && /^\d{1,4}$/.test(value)) out.limit = value;
+    else if (key === 'cursor' && value.length <= CURSOR_MAX_LENGTH) out.cursor = value;
+    else if (key === 'sortOrder' && (value === 'asc' || value === 'desc')) out.sortOrder = value;
+    else return undefined;
+  }
+  return out;
+}
+
 /** Parses `from`/`to`: epoch milliseconds or ISO 8601; a date alone is midnight UTC. */
 export function parseInstant(value: string): number | undefined {
   if (/^\d+$/.test(value)) {
