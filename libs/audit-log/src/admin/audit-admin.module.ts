@@ -119,6 +119,10 @@ export class AuditAdminModule extends AuditAdminConfigurableModule implements Ne
     consumer
       .apply(BodyLimitMiddleware)
       .exclude(bulk)
-      .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
+      .forRoutes(
+        { path: 'admin/v1/*path', method: RequestMethod.POST },
+        // PATCH destinations (AuditDestinationsModule) reads its body through the same limits.
+        { path: 'admin/v1/*path', method: RequestMethod.PATCH },
+      );
   }
 }
