@@ -1,9 +1,8 @@
 import request from 'supertest';
-import { DataSource } from 'typeorm';
 import { createTestDatabase, DATABASES, TestDatabase } from '../support/databases';
 import { groupCreated } from '../support/events';
 import { tokenFor } from '../api/api-harness';
-import { DestinationsApp, startDestinationsApp } from './support/destinations-app';
+import { DestinationsApp, openDatabase, startDestinationsApp } from './support/destinations-app';
 import { TestReceiver } from './support/receiver';
 
 const BASE = '/admin/v1/orgs/acme/destinations';
@@ -273,12 +272,7 @@ describe.each(DATABASES)('destinations API on %s', (kind) => {
   });
 
   it('keeps secrets out of the database in clear, and out of the logs', async () => {
-    const ds = new DataSource(
-      kind === 'sqlite'
-        ? { type: 'better-sqlite3', database: db.url.slice('sqlite:'.length) }
-        : { type: 'mysql', url: db.url },
-    );
-    await ds.initialize();
+    const ds = await openDatabase(db);
     try {
       const rows: Record<string, unknown>[] = await ds.query('SELECT * FROM auditkit_destinations');
       expect(rows.length).toBeGreaterThan(2);

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
+import { DataSource } from 'typeorm';
 import { AuditLogModule, AuditService } from '@auditkit/nestjs';
 import { ApiExceptionFilter, AuditAdminModule } from '@auditkit/nestjs/admin';
 import {
@@ -9,6 +10,7 @@ import {
 } from '@auditkit/nestjs/destinations';
 import { SECRET } from '../../api/api-harness';
 import { CaptureLogger } from '../../support/capture-logger';
+import type { TestDatabase } from '../../support/databases';
 
 /** The key destination secrets are sealed with in the tests. */
 export const DESTINATIONS_KEY = 'auditkit-destinations-e2e-key-0123456789';
@@ -53,4 +55,14 @@ export async function startDestinationsApp(
     logs,
     close: () => app.close(),
   };
+}
+
+/** A connection of the test's own to the suite's database, for reading rows directly. */
+export async function openDatabase(db: TestDatabase): Promise<DataSource> {
+  const ds = new DataSource(
+    db.kind === 'sqlite'
+      ? { type: 'better-sqlite3', database: db.url.slice('sqlite:'.length) }
+      : { type: 'mysql', url: db.url },
+  );
+  return ds.initialize();
 }
