@@ -77,14 +77,12 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
   try {
     const audit = app.get(AuditService);
-    await app
-      .get(DestinationsService)
-      .create(ORG, {
-        type: 'webhook',
-        url: `http://127.0.0.1:${port}/hook`,
-        secret: SECRET,
-        start: 'now',
-      });
+    await app.get(DestinationsService).create(ORG, {
+      type: 'webhook',
+      url: `http://127.0.0.1:${port}/hook`,
+      secret: SECRET,
+      start: 'now',
+    });
     const total = SECONDS * RATE;
     const perTick = (RATE * TICK_MS) / 1000;
     const started = performance.now();

@@ -35,7 +35,8 @@ export function stringField(
     );
   if (value.length > options.max)
     throw invalidField(`/${name}`, `must be at most ${options.max} characters`);
-  if (hasControl(value, options.multiline === true)) throw invalidField(`/${name}`, 'must not contain control characters');
+  if (hasControl(value, options.multiline === true))
+    throw invalidField(`/${name}`, 'must not contain control characters');
   if (options.pattern && !options.pattern.test(value))
     throw invalidField(`/${name}`, options.hint ?? 'is not in the expected form');
   return value;
