@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
+import { changedRows } from '../store/changed-rows';
 import { DESTINATIONS_TABLE, EVENTS_TABLE, ORG_STATE_TABLE } from '../store/store.constants';
 
 /** `active` destinations are delivered to; `paused` ones wait for an admin. */
@@ -275,15 +276,7 @@ export class DestinationRepository {
     return { headSeq, events: headSeq - deliveredSeq, ms: Math.max(0, now - oldest) };
   }
 
-  /** Runs a conditional statement and says whether it changed a row. */
   private async changed(sql: string, params: unknown[]): Promise<boolean> {
-    // A query runner gives the affected-row count on both drivers (DataSource.query does not on SQLite).
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = await runner.query(sql, params, true);
-      return (result.affected ?? 0) > 0;
-    } finally {
-      await runner.release();
-    }
+    return (await changedRows(this.dataSource, sql, params)) > 0;
   }
 }

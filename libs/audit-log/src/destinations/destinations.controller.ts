@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { apiBase } from '../http/api-base';
-import { ApiException, ApiExceptionFilter } from '../http/api-error';
+import { ApiExceptionFilter, invalidBody } from '../http/api-error';
 import { ApiAdminAuth, ApiCsrfHeader, ApiErrors } from '../http/openapi/decorators';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '../http/openapi/swagger';
 import { RequirePermission } from '../http/require-permission.decorator';
@@ -189,15 +189,7 @@ export class DestinationsController {
 }
 
 function objectBody(body: unknown): DestinationBody {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiException(400, [
-      {
-        status: '400',
-        code: 'invalid_body',
-        title: 'Invalid body',
-        detail: 'The body must be a JSON object',
-      },
-    ]);
-  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw invalidBody('The body must be a JSON object');
   return body as DestinationBody;
 }
