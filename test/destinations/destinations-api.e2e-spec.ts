@@ -271,6 +271,44 @@ describe.each(DATABASES)('destinations API on %s', (kind) => {
     expect((await get(`${BASE}/${id}`)).status).toBe(404);
   });
 
+  it('after a change of encryption key, a destination says so and takes its secret again', async () => {
+    const created = await post(BASE, {
+      type: 'webhook',
+      url: `${receiver.url}/rekeyed`,
+      secret: WEBHOOK_SECRET,
+    });
+    const id = created.body.data.id;
+    const rekeyed = await startDestinationsApp(db.url, {
+      enabled: false,
+      encryptionKey: 'another-destinations-key-0123456789',
+    });
+    try {
+      const self = `${BASE}/${id}`;
+      const test = await request(rekeyed.server)
+        .post(`${self}/test`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({});
+      expect(test.body.data.attributes).toEqual({
+        ok: false,
+        error:
+          'its secrets cannot be read with the configured encryption key; set them again (PATCH)',
+      });
+      const patch = (body: object) =>
+        request(rekeyed.server).patch(self).set('Authorization', `Bearer ${admin}`).send(body);
+      const missing = await patch({ name: 'rekeyed' });
+      expect(missing.status).toBe(400);
+      expect(missing.body.errors[0].source).toEqual({ pointer: '/secret' });
+      expect((await patch({ secret: 'a-new-secret-0123456789' })).status).toBe(200);
+      const again = await request(rekeyed.server)
+        .post(`${self}/test`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({});
+      expect(again.body.data.attributes).toEqual({ ok: true });
+    } finally {
+      await rekeyed.close();
+    }
+  });
+
   it('keeps secrets out of the database in clear, and out of the logs', async () => {
     const ds = await openDatabase(db);
     try {

@@ -4,7 +4,7 @@ import { apiError, invalidField } from '../http/api-error';
 import { DestinationBody, stringField } from './destination-fields';
 import { DestinationLag, DestinationRepository, StoredDestination } from './destination-repository';
 import { DestinationTransports } from './destination-transports';
-import { DestinationTypeDefinition } from './destination-types';
+import { DestinationSettings, DestinationTypeDefinition } from './destination-types';
 import { ResolvedDestinationsOptions } from './destinations-options.interface';
 import { AUDIT_DESTINATIONS_RESOLVED_OPTIONS } from './destinations.module-definition';
 import { DESTINATION_SECRET_BOX } from './destinations.internal-constants';
@@ -113,7 +113,7 @@ export class DestinationsService {
     if (!definition)
       throw apiError(422, `Destinations of type ${d.type} cannot be changed by this instance`);
     const name = body.name === null ? null : (stringField(body, 'name', { max: 200 }) ?? d.name);
-    const settings = definition.parse(ownFields(body), this.transports.settings(d));
+    const settings = this.reparse(definition, d, ownFields(body));
     const sealedSecret = Object.keys(settings.secrets).length
       ? this.box.seal(settings.secrets, d.id)
       : null;
@@ -166,6 +166,25 @@ export class DestinationsService {
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /**
+   * The settings of a PATCH: the body over the stored ones. When the stored secrets cannot be
+   * opened (the encryption key changed), the body is taken as a create body over the stored
+   * settings, so that it must give the secrets again, and the field is named if it does not.
+   */
+  private reparse(
+    definition: DestinationTypeDefinition,
+    d: StoredDestination,
+    body: DestinationBody,
+  ): DestinationSettings {
+    let previous: DestinationSettings;
+    try {
+      previous = this.transports.settings(d);
+    } catch {
+      return definition.parse({ ...d.config, ...body });
+    }
+    return definition.parse(body, previous);
   }
 
   private async find(orgId: string, id: string): Promise<StoredDestination> {
