@@ -24,7 +24,7 @@ describe.each(DATABASES)('delivering to destinations on %s', (kind) => {
     h = await startDestinationsApp(db.url, { batchSize: 7 });
     token = await tokenFor(
       Object.fromEntries(
-        ['inorder', 'downup', 'slow', 'paused', 'hec'].map((o) => [o, ['org-admin']]),
+        ['inorder', 'downup', 'slow', 'paused', 'hec', 'purged'].map((o) => [o, ['org-admin']]),
       ),
     );
   });
@@ -244,6 +244,40 @@ describe.each(DATABASES)('delivering to destinations on %s', (kind) => {
       });
       expect(failing.lastError).toMatch(/self[- ]signed|certificate/i);
       expect(failing.deliveredSeq).toBe(12);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('never skips events that were removed before delivery: it pauses and says so', async () => {
+    const r = await TestReceiver.start({ secret: SECRET });
+    try {
+      const id = await create('purged', { type: 'webhook', url: `${r.url}/hook`, secret: SECRET });
+      await record('purged', 1, 3);
+      await waitFor('3 delivered', () => r.acked().length >= 3);
+      await request(h.server)
+        .post(`/admin/v1/orgs/purged/destinations/${id}/pause`)
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      await record('purged', 4, 6);
+      // As a retention purge would while the destination was paused: seq 4 to 6 are gone.
+      const ds = await openDatabase(db);
+      try {
+        await ds.query("DELETE FROM auditkit_events WHERE org_id = 'purged' AND seq <= 6");
+      } finally {
+        await ds.destroy();
+      }
+      await request(h.server)
+        .post(`/admin/v1/orgs/purged/destinations/${id}/resume`)
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      const paused = await waitFor('paused again', async () => {
+        const a = await show('purged', id);
+        return a.state === 'paused' && a.lastError ? a : undefined;
+      });
+      expect(paused).toMatchObject({ pausedReason: 'failures', deliveredSeq: 3 });
+      expect(paused.lastError).toMatch(/events after seq 3 were removed by retention/);
+      expect(r.acked()).toEqual(upTo(3));
     } finally {
       await r.stop();
     }
