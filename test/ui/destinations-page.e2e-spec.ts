@@ -112,6 +112,8 @@ describe('destinations page of the web UI in Chromium', () => {
     });
     const page = await context.newPage();
     await page.goto(`${base}/#token=${token}`);
+    await page.locator('#events-body tr').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'log-header-desktop.png') });
     await page.getByRole('button', { name: 'Destinations' }).click();
     await page.locator('#dest-body tr').first().waitFor();
     return page;
@@ -137,6 +139,11 @@ describe('destinations page of the web UI in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'destinations-desktop.png'), fullPage: true });
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: join(SHOTS, 'destinations-390.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Back to audit log' }).click();
+    await page.locator('#events-body tr').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'log-header-390.png') });
+    await page.getByRole('button', { name: 'Destinations' }).click();
+    await page.locator('#dest-body tr').first().waitFor();
     // A reload stays on the page.
     await page.reload();
     await page.locator('#dest-body tr').first().waitFor();
