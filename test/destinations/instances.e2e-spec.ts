@@ -5,7 +5,7 @@ import { groupCreated } from '../support/events';
 import { waitFor } from '../support/wait-for';
 import { tokenFor } from '../api/api-harness';
 import { DispatcherProcess } from './support/dispatcher-process';
-import { DestinationsApp, startDestinationsApp } from './support/destinations-app';
+import { DestinationsApp, openDatabase, startDestinationsApp } from './support/destinations-app';
 import { Received, TestReceiver } from './support/receiver';
 
 const SECRET = 'whsec-instances-0123456789abcdef';
@@ -50,17 +50,13 @@ describe('several instances on one MariaDB database', () => {
   };
 
   it('two instances share the destinations: each event delivered, in order, once per destination', async () => {
-    // Two destinations each at most, so that three are spread over both instances.
+    // a holds two destinations at most, so that the three are spread over both instances.
     const a = await startDestinationsApp(db.url, {
       instanceId: 'a',
       maxConcurrent: 2,
       batchSize: 10,
     });
-    const b = await startDestinationsApp(db.url, {
-      instanceId: 'b',
-      maxConcurrent: 2,
-      batchSize: 10,
-    });
+    let b!: DestinationsApp;
     const receivers = await Promise.all(
       [1, 2, 3].map(() => TestReceiver.start({ secret: SECRET })),
     );
@@ -68,6 +64,9 @@ describe('several instances on one MariaDB database', () => {
       const orgs = ['acme', 'acme', 'globex'];
       const ids = [];
       for (let i = 0; i < 3; i++) ids.push(await create(a, orgs[i], `${receivers[i].url}/hook`));
+      // a takes two (its most), b the third, and later what a lets go.
+      await waitFor('a holding two', () => a.app.get(DestinationDispatcher).held().length === 2);
+      b = await startDestinationsApp(db.url, { instanceId: 'b', maxConcurrent: 3, batchSize: 10 });
       const holders = await waitFor('all three held', () => {
         const held = [a, b].map((h) => h.app.get(DestinationDispatcher).held());
         return held.flat().length === 3 ? held : undefined;
@@ -94,6 +93,16 @@ describe('several instances on one MariaDB database', () => {
       }
       // One instance stops: the other takes its destinations over and nothing is skipped.
       await a.close();
+      // A clean stop lets its leases go at once: the other instance need not wait for expiry.
+      const ds = await openDatabase(db);
+      try {
+        const held: unknown[] = await ds.query(
+          "SELECT id FROM auditkit_destinations WHERE lease_owner = 'a'",
+        );
+        expect(held).toEqual([]);
+      } finally {
+        await ds.destroy();
+      }
       await recordOn(b, 'acme', 30, 'c');
       await waitFor('the rest delivered by b', () =>
         receivers
@@ -106,7 +115,7 @@ describe('several instances on one MariaDB database', () => {
       }
     } finally {
       await a.close().catch(() => undefined);
-      await b.close();
+      await b?.close();
       for (const r of receivers) await r.stop();
     }
   });

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { nextFailure } from './delivery-backoff';
 import { DeliveryReader } from './delivery-reader';
@@ -29,7 +29,7 @@ interface Worker {
  * lost (a crash or timeout after it took the batch).
  */
 @Injectable()
-export class DestinationDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DestinationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditDestinations');
   private readonly workers = new Map<string, Worker>();
   private timer?: NodeJS.Timeout;
@@ -49,7 +49,8 @@ export class DestinationDispatcher implements OnApplicationBootstrap, OnApplicat
     if (this.options.enabled) this.schedule(0);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the core closes its database (in onApplicationShutdown): leases are let go here.
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
     await this.ticking;
