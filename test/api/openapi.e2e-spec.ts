@@ -385,6 +385,33 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     ).toBe(403);
   });
 
+  it('API keys: 201 with the secret once, 200, 400, 401, 403, 404', async () => {
+    const a = await admin();
+    const body = { name: 'siem', scope: ['events:read'], expiresInDays: 30 };
+    const created = await call('post', '/admin/v1/orgs/acme/api-keys', { token: a, body });
+    expect(created.status).toBe(201);
+    const { data } = JSON.parse(created.text);
+    const listed = await call('get', '/admin/v1/orgs/acme/api-keys', { token: a });
+    expect(listed.status).toBe(200);
+    const read = await call('get', '/admin/v1/orgs/acme/events?limit=1', {
+      token: data.attributes.secret,
+    });
+    expect(read.status).toBe(200);
+    const bad = { ...body, expiresInDays: 999 };
+    expect(
+      (await call('post', '/admin/v1/orgs/acme/api-keys', { token: a, body: bad })).status,
+    ).toBe(400);
+    expect((await call('get', '/admin/v1/orgs/acme/api-keys')).status).toBe(401);
+    const other = await outsider();
+    expect((await call('get', '/admin/v1/orgs/acme/api-keys', { token: other })).status).toBe(403);
+    const revoked = await call('delete', `/admin/v1/orgs/acme/api-keys/${data.id}`, { token: a });
+    expect(revoked.status).toBe(200);
+    const gone = await call('delete', `/admin/v1/orgs/globex/api-keys/${data.id}`, {
+      token: await tokenFor({ globex: ['org-admin'] }),
+    });
+    expect(gone.status).toBe(404);
+  });
+
   it('exports: 202 with Location, 200, 400, 401, 403, 404, 422, 429, and the download', async () => {
     const a = await admin();
     const queued = await call('post', '/admin/v1/orgs/acme/exports', {

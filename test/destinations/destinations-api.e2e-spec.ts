@@ -213,7 +213,7 @@ describe.each(DATABASES)('destinations API on %s', (kind) => {
     });
   });
 
-  it('answers 401 without a token, 403 to another org or a non-admin, 404 for an id of another org', async () => {
+  it('answers 401 without a token, 403 to another org, a non-admin or an API key, 404 for an id of another org', async () => {
     const created = await post(BASE, {
       type: 'webhook',
       url: `${receiver.url}/z`,
@@ -254,6 +254,18 @@ describe.each(DATABASES)('destinations API on %s', (kind) => {
         status: 403,
       });
     }
+    // An org API key, whatever its scope, never manages destinations.
+    const key = await post('/admin/v1/orgs/acme/api-keys', {
+      name: 'siem',
+      scope: ['events:read', 'events:write', 'exports'],
+      expiresInDays: 1,
+    });
+    expect(key.status).toBe(201);
+    const apiKey = key.body.data.attributes.secret;
+    expect((await get(BASE, apiKey)).status).toBe(403);
+    expect((await get(`${BASE}/${id}`, apiKey)).status).toBe(403);
+    expect((await post(BASE, { type: 'webhook' }, apiKey)).status).toBe(403);
+    expect((await post(`${BASE}/${id}/pause`, {}, apiKey)).status).toBe(403);
     // globex's admin, on globex's path, with acme's id: not found there.
     const globex = `/admin/v1/orgs/globex/destinations/${id}`;
     expect((await get(globex, other)).status).toBe(404);

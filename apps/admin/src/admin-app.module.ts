@@ -64,6 +64,7 @@ export class AdminAppModule {
           enabled: config.destinations.worker,
           pollIntervalMs: config.destinations.pollIntervalMs,
           batchSize: config.destinations.batchSize,
+          fileDirectory: config.destinations.fileDir,
         }),
         // On by default at /metrics on the HTTP port; outside the admin guard and rate limits.
         ...(config.metrics.enabled

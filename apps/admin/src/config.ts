@@ -97,6 +97,8 @@ export interface DestinationsConfig {
   worker: boolean;
   pollIntervalMs: number;
   batchSize: number;
+  /** Where `file` destinations write, one directory per org. */
+  fileDir: string;
 }
 
 /**
@@ -106,6 +108,7 @@ export interface DestinationsConfig {
  */
 function destinationsConfig(
   env: NodeJS.ProcessEnv,
+  dataDir: string,
   jwtSecret: string,
   worker: boolean,
   warnings: string[],
@@ -125,6 +128,7 @@ function destinationsConfig(
     worker: flag(env, 'AUDITKIT_DESTINATIONS_WORKER', worker),
     pollIntervalMs: int(env, 'AUDITKIT_DESTINATIONS_POLL_MS', 200, 10, 60_000),
     batchSize: int(env, 'AUDITKIT_DESTINATIONS_BATCH_SIZE', 500, 1, 10_000),
+    fileDir: resolve(env.AUDITKIT_DESTINATIONS_FILE_DIR || `${dataDir}/destinations`),
   };
 }
 
@@ -206,7 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     metrics: metricsConfig(env, port, http, warnings),
     geoip: flag(env, 'AUDITKIT_GEOIP', true),
     worker,
-    destinations: destinationsConfig(env, jwtSecret, worker, warnings, production),
+    destinations: destinationsConfig(env, dataDir, jwtSecret, worker, warnings, production),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),
     dataDir,
     production,

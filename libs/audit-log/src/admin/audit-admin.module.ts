@@ -8,6 +8,8 @@ import { StreamCursorCodec } from '../query/stream-cursor';
 import { StreamQueryService } from '../query/stream-query.service';
 import { AUDIT_REQUEST_GUARD } from '../http/http.constants';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { ApiKeyService } from './api-keys/api-key.service';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AdminAuthService } from './admin-auth.service';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
 import {
@@ -46,6 +48,7 @@ import { UiController } from './ui.controller';
     BulkIngestController,
     SessionController,
     UserSessionsController,
+    ApiKeysController,
     IntegrityController,
     HealthController,
     UiController,
@@ -57,6 +60,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
     AdminAuthService,
+    ApiKeyService,
     {
       provide: AdminSessionService,
       useFactory: (dataSource: DataSource, o: ResolvedAuditAdminOptions) =>

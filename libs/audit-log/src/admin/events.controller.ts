@@ -109,6 +109,7 @@ export class EventsController {
   ) {
     const dto = validateDto(EventListQueryDto, raw, 'parameter');
     const sent = toEventFilters(dto, this.catalog, 'parameter');
+    if (dto.sortOrder !== undefined) sent.sortOrder = dto.sortOrder as 'asc' | 'desc';
     let limit: number | undefined;
     if (dto.limit !== undefined) {
       limit = Number(dto.limit);
@@ -132,16 +133,17 @@ export class EventsController {
       limit ??= cursor.limit;
     }
     const size = limit ?? 100;
+    const order = filters.sortOrder ?? 'desc';
     let events;
     let next: CursorPosition | null = null;
     let prev: CursorPosition | null = null;
     if (cursor?.direction === 'prev') {
-      const page = await this.query.pageBefore(orgId, filters, size, cursor.position);
+      const page = await this.query.pageBefore(orgId, filters, size, cursor.position, order);
       events = page.events;
       next = page.last;
       if (page.more) prev = page.first;
     } else {
-      const page = await this.query.page(orgId, filters, size, cursor?.position);
+      const page = await this.query.page(orgId, filters, size, cursor?.position, order);
       events = page.events;
       next = page.next;
       // Only a page reached with a cursor has a page before it.

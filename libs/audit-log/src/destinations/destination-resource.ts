@@ -61,7 +61,8 @@ export const DESTINATION_SCHEMA: JsonSchema = {
       properties: {
         type: {
           type: 'string',
-          description: '`webhook`, `splunk_hec`, or a type the operator added (`syslog`, `file`).',
+          description:
+            '`webhook`, `splunk_hec`, `syslog`, `file` (where the operator set a directory), or a type a host added.',
         },
         name: nullableOf({ type: 'string' }),
         target: { type: 'string', description: 'Where events go, in a few words.' },
@@ -184,7 +185,10 @@ export const DESTINATION_TEST_SCHEMA: JsonSchema = {
 export const DESTINATION_CREATE_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
-    type: { type: 'string', description: '`webhook`, `splunk_hec`, or a type the operator added.' },
+    type: {
+      type: 'string',
+      description: '`webhook`, `splunk_hec`, `syslog`, `file`, or a type a host added.',
+    },
     name: { type: 'string', maxLength: 200 },
     start: {
       type: 'string',

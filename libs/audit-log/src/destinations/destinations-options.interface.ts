@@ -43,8 +43,14 @@ export interface AuditDestinationsModuleOptions {
    */
   apiBase?: string;
   /**
-   * Further destination types (e.g. `syslog`, `file`) or replacements of the built-in ones,
-   * keyed by `type`. @default webhook and splunk_hec only
+   * Where `file` destinations write: each org's files go under `<fileDirectory>/<org>/`, at the
+   * relative `path` its admin gives. Without it, the `file` type is not offered.
+   * @default unset: no file destinations
+   */
+  fileDirectory?: string;
+  /**
+   * Further destination types, or replacements of the built-in ones, keyed by `type`.
+   * @default webhook, splunk_hec and syslog (and file with `fileDirectory`)
    */
   types?: readonly DestinationTypeDefinition[];
   /** Time source of leases, backoff and lag. @default the system clock */

@@ -49,7 +49,7 @@ export class DestinationsController {
   @ApiOperation({
     summary: 'Create a destination that events are streamed to (org-admin)',
     description:
-      '`{ "type": "webhook", "url": "https://...", "secret": "..." }`, or `splunk_hec` with `url` and `token`; ' +
+      '`{ "type": "webhook", "url": "https://...", "secret": "..." }`, or `splunk_hec` with `url` and `token`, `syslog` with `host`, `file` with `path`; ' +
       'the fields of each type are in docs/destinations.md.',
   })
   @ApiBody({ schema: DESTINATION_CREATE_SCHEMA })
@@ -61,7 +61,7 @@ export class DestinationsController {
     headers: { Location: { description: 'The destination.', schema: { type: 'string' } } },
   })
   @ApiErrors(400, 401, 403, 413, 415, 422, 503)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async create(
     @Param('orgId') orgId: string,
     @Body() body: unknown,
@@ -80,7 +80,7 @@ export class DestinationsController {
   })
   @ApiResponse({ status: 200, description: 'Oldest first.', schema: DESTINATION_LIST_SCHEMA })
   @ApiErrors(401, 403, 503)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async list(@Param('orgId') orgId: string, @Req() req: Request) {
     const views = await this.destinations.list(orgId);
     return { data: views.map((v) => destinationResource(v, apiBase(req))) };
@@ -91,7 +91,7 @@ export class DestinationsController {
   @ApiParam({ name: 'destinationId', description: 'The destination id.' })
   @one('The destination.')
   @ApiErrors(401, 403, 404, 503)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async one(
     @Param('orgId') orgId: string,
     @Param('destinationId') id: string,
@@ -111,7 +111,7 @@ export class DestinationsController {
   @ApiCsrfHeader()
   @one('The destination as changed.')
   @ApiErrors(400, 401, 403, 404, 413, 415, 422, 503)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async update(
     @Param('orgId') orgId: string,
     @Param('destinationId') id: string,
@@ -129,7 +129,7 @@ export class DestinationsController {
   @ApiResponse({ status: 204, description: 'Deleted.' })
   @ApiErrors(401, 403, 404, 503)
   @HttpCode(204)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async remove(@Param('orgId') orgId: string, @Param('destinationId') id: string) {
     await this.destinations.remove(orgId, id);
   }
@@ -141,7 +141,7 @@ export class DestinationsController {
   @one('The destination, paused.')
   @ApiErrors(401, 403, 404, 503)
   @HttpCode(200)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async pause(
     @Param('orgId') orgId: string,
     @Param('destinationId') id: string,
@@ -159,7 +159,7 @@ export class DestinationsController {
   @one('The destination, active.')
   @ApiErrors(401, 403, 404, 503)
   @HttpCode(200)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async resume(
     @Param('orgId') orgId: string,
     @Param('destinationId') id: string,
@@ -181,7 +181,7 @@ export class DestinationsController {
   })
   @ApiErrors(401, 403, 404, 503)
   @HttpCode(200)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async test(@Param('orgId') orgId: string, @Param('destinationId') id: string) {
     const result = await this.destinations.test(orgId, id);
     return { data: { type: 'destination-tests', attributes: result } };

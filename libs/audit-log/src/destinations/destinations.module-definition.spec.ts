@@ -19,7 +19,7 @@ describe('resolveDestinationsOptions', () => {
       maxConcurrent: 32,
       apiBase: '/admin/v1',
     });
-    expect([...o.types.keys()]).toEqual(['webhook', 'splunk_hec']);
+    expect([...o.types.keys()]).toEqual(['webhook', 'splunk_hec', 'syslog']);
     expect(o.encryptionKey.equals(Buffer.from(key))).toBe(true);
     expect(o.instanceId).toMatch(/:\d+:[0-9a-f]{8}$/);
   });
@@ -41,10 +41,15 @@ describe('resolveDestinationsOptions', () => {
   });
 
   it('adds types and lets a host replace a built-in one', () => {
-    const syslog = { type: 'syslog' } as never;
+    const syslog = { type: 'syslog', custom: true } as never;
     const webhook = { type: 'webhook', marker: true } as never;
     const o = resolveDestinationsOptions({ encryptionKey: key, types: [syslog, webhook] });
     expect([...o.types.keys()]).toEqual(['webhook', 'splunk_hec', 'syslog']);
     expect(o.types.get('webhook')).toBe(webhook);
+    const withFiles = resolveDestinationsOptions({
+      encryptionKey: key,
+      fileDirectory: '/var/lib/x',
+    });
+    expect([...withFiles.types.keys()]).toEqual(['webhook', 'splunk_hec', 'syslog', 'file']);
   });
 });

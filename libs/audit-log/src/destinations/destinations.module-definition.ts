@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { systemClock } from '../common/clock';
+import { fileDestination, syslogDestination } from './agent-destination-types';
 import { BUILTIN_DESTINATION_TYPES, DestinationTypeDefinition } from './destination-types';
 import {
   AuditDestinationsModuleOptions,
@@ -54,8 +55,15 @@ export function resolveDestinationsOptions(
     throw fail(`leaseMs (${leaseMs}) must be more than twice timeoutMs (${timeoutMs})`);
   const backoffMinMs = whole(o, 'backoffMinMs', 1000, 10, 3_600_000);
   const backoffMaxMs = whole(o, 'backoffMaxMs', 300_000, backoffMinMs, 86_400_000);
+  if (o.fileDirectory !== undefined && (typeof o.fileDirectory !== 'string' || !o.fileDirectory))
+    throw fail('fileDirectory must be a non-empty path');
   const types = new Map<string, DestinationTypeDefinition>();
-  for (const t of [...BUILTIN_DESTINATION_TYPES, ...(o.types ?? [])]) {
+  const builtin = [
+    ...BUILTIN_DESTINATION_TYPES,
+    syslogDestination,
+    ...(o.fileDirectory ? [fileDestination(o.fileDirectory)] : []),
+  ];
+  for (const t of [...builtin, ...(o.types ?? [])]) {
     if (!t || typeof t.type !== 'string' || !/^[a-z][a-z0-9_]{0,31}$/.test(t.type))
       throw fail('each of types needs a type of lower-case letters, digits and _ (at most 32)');
     types.set(t.type, t);
@@ -80,6 +88,7 @@ export function resolveDestinationsOptions(
     instanceId,
     apiBase: o.apiBase ?? '/admin/v1',
     types,
+    fileDirectory: o.fileDirectory ?? '',
     clock: o.clock ?? systemClock,
   };
 }

@@ -45,7 +45,7 @@ describe('syslog and file destination fields', () => {
 
   it('takes a relative file path under the operator directory, never one that leaves it', () => {
     expect(parseFileFields({ path: 'acme/audit.ndjson' })).toEqual({
-      config: { path: 'acme/audit.ndjson', maxBytes: 100 * 1024 * 1024, maxFiles: 10 },
+      config: { path: 'acme/audit.ndjson', maxBytes: 100 * 1024 * 1024, maxFiles: 5 },
       secrets: {},
     });
     for (const path of ['/etc/passwd', '../x', 'a/../../x', 'a/./b', '', 'a b']) {

@@ -87,7 +87,7 @@ const RELATIVE_PATH = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+
 
 /**
  * `file`: NDJSON appended to `path`, rotated at `maxBytes` (100 MiB by default), keeping
- * `maxFiles` (10) files. `path` is relative to a directory the operator configures (the
+ * `maxFiles` (5) rotated files. `path` is relative to a directory the operator configures (the
  * transport resolves it there), so that an org admin cannot write anywhere else on the server.
  */
 export function parseFileFields(
@@ -110,7 +110,7 @@ export function parseFileFields(
         intField(body, 'maxBytes', { min: 1024, max: 1024 ** 4 }) ??
         p.maxBytes ??
         100 * 1024 * 1024,
-      maxFiles: intField(body, 'maxFiles', { min: 1, max: 1000 }) ?? p.maxFiles ?? 10,
+      maxFiles: intField(body, 'maxFiles', { min: 1, max: 1000 }) ?? p.maxFiles ?? 5,
     },
     secrets: {},
   };

@@ -15,6 +15,7 @@ export type {
   TransportContext,
 } from './destination-types';
 export { parseFileFields, parseSyslogFields } from './extra-destination-fields';
+export { fileDestination, orgDirectory, syslogDestination } from './agent-destination-types';
 export {
   caField,
   httpsUrlField,
@@ -34,3 +35,7 @@ export {
 export type { WebhookSettings } from './transports/webhook-transport';
 export { SplunkHecTransport, hecEndpoint } from './transports/splunk-hec-transport';
 export type { SplunkHecSettings } from './transports/splunk-hec-transport';
+export { SyslogTransport } from './transports/syslog-transport';
+export type { SyslogTlsOptions, SyslogTransportOptions } from './transports/syslog-transport';
+export { FileTransport } from './transports/file-transport';
+export type { FileTransportLine, FileTransportOptions } from './transports/file-transport';

@@ -2,6 +2,7 @@ import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsIn,
   IsIP,
   IsString,
   Matches,
@@ -68,6 +69,11 @@ export interface EventFilters {
   product?: string[];
   /** Events at any of these locations (docs/api.md, `location`). */
   locations?: LocationMatch[];
+  /**
+   * GET events only: `asc` pages oldest first; left out, newest first. Not a filter, but part of
+   * the query a cursor continues.
+   */
+  sortOrder?: 'asc' | 'desc';
 }
 
 /**
@@ -215,6 +221,10 @@ export class EventListQueryDto extends EventFiltersDto {
   @IsString({ message: 'must be a whole number from 1 to 1000' })
   @Matches(/^\d{1,4}$/, { message: 'must be a whole number from 1 to 1000' })
   limit?: string;
+
+  @ValidateIf(present)
+  @IsIn(['asc', 'desc'], { message: 'must be asc or desc' })
+  sortOrder?: string;
 
   @ValidateIf(present)
   @IsString({ message: 'must be the meta.next value of a previous page' })

@@ -3,6 +3,7 @@ import { AuditKitAdminSessions1764100000000 } from './1764100000000-admin-sessio
 import { AuditKitIntegrity1765000000000 } from './1765000000000-integrity';
 import { AuditKitLocation1766000000000 } from './1766000000000-location';
 import { AuditKitDestinations1767000000000 } from './1767000000000-destinations';
+import { AuditKitApiKeys1768000000000 } from './1768000000000-api-keys';
 
 /** The library's migrations, in order. Hosts may add them to their own TypeORM `migrations`. */
 export const auditLogMigrations = [
@@ -11,4 +12,5 @@ export const auditLogMigrations = [
   AuditKitIntegrity1765000000000,
   AuditKitLocation1766000000000,
   AuditKitDestinations1767000000000,
+  AuditKitApiKeys1768000000000,
 ];
