@@ -1,6 +1,7 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import request from 'supertest';
@@ -30,6 +31,7 @@ describe('destinations page of the web UI in Chromium', () => {
   let token: string;
   let good: TestReceiver;
   let bad: TestReceiver;
+  const fileDir = mkdtempSync(join(tmpdir(), 'auditkit-ui-files-'));
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
@@ -43,6 +45,7 @@ describe('destinations page of the web UI in Chromium', () => {
           backoffMinMs: 20,
           backoffMaxMs: 50,
           pauseAfterPermanentFailures: 2,
+          fileDirectory: fileDir,
         }),
       ],
     })
@@ -102,6 +105,7 @@ describe('destinations page of the web UI in Chromium', () => {
     await good?.stop();
     await bad?.stop();
     await db?.drop();
+    rmSync(fileDir, { recursive: true, force: true });
   });
 
   async function open(): Promise<Page> {
@@ -167,6 +171,34 @@ describe('destinations page of the web UI in Chromium', () => {
     expect(await page.locator('#dest-body tr').nth(2).innerText()).toContain('New hook');
     // The secret is nowhere on the page.
     expect(await page.content()).not.toContain(HOOK_SECRET);
+    await page.context().close();
+  });
+
+  it('adds a file destination, whose form asks for a path only, and the file fills in', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    await page.getByLabel('Type').selectOption('file');
+    expect(await page.getByLabel('URL').isVisible()).toBe(false);
+    expect(await page.getByLabel('Signing secret').isVisible()).toBe(false);
+    await page.getByLabel('File path').fill('../outside.ndjson');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page
+      .locator('#dest-form-error')
+      .filter({ hasText: /relative path/ })
+      .waitFor();
+    expect(await page.getByLabel('File path').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('File path').fill('siem/audit.ndjson');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('#dest-body tr').filter({ hasText: 'file: siem/audit.ndjson' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'destinations-file-desktop.png'), fullPage: true });
+    const file = join(fileDir, 'acme', 'siem', 'audit.ndjson');
+    await waitFor('40 lines in the file', () => {
+      try {
+        return readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= 40;
+      } catch {
+        return false;
+      }
+    });
     await page.context().close();
   });
 

@@ -14,6 +14,19 @@ import { state } from './state.js';
 import { mountView, setAccountBar } from './views.js';
 
 const REFRESH_MS = 5000;
+// The input of each body field, to mark the one a 400 names.
+const FIELD_INPUTS = {
+  type: 'dest-type',
+  name: 'dest-name',
+  url: 'dest-url',
+  secret: 'dest-secret',
+  token: 'dest-secret',
+  index: 'dest-index',
+  host: 'dest-host',
+  port: 'dest-port',
+  ca: 'dest-ca',
+  path: 'dest-path',
+};
 const TYPE_NAMES = { webhook: 'Webhook', splunk_hec: 'Splunk HEC', syslog: 'Syslog', file: 'File' };
 
 function path(rest = '') {
@@ -64,29 +77,56 @@ function openForm(open) {
   form.hidden = !open;
   $('dest-add-open').hidden = open;
   $('dest-form-error').textContent = '';
-  if (open) $('dest-url').focus();
-  else form.reset();
+  if (open) $('dest-type').focus();
+  else {
+    form.reset();
+    syncFormType();
+  }
 }
 
+// The fields each type shows (the others are hidden and not sent).
+const TYPE_FIELDS = {
+  webhook: ['url', 'secret'],
+  splunk_hec: ['url', 'secret', 'index'],
+  syslog: ['host', 'port', 'ca'],
+  file: ['path'],
+};
+
 function syncFormType() {
-  const hec = $('dest-type').value === 'splunk_hec';
+  const type = $('dest-type').value;
+  const hec = type === 'splunk_hec';
+  for (const field of ['url', 'secret', 'index', 'host', 'port', 'ca', 'path'])
+    $(`dest-${field}-field`).hidden = !TYPE_FIELDS[type].includes(field);
   $('dest-secret-label').textContent = hec ? 'HEC token' : 'Signing secret';
   $('dest-url').placeholder = hec
     ? 'https://splunk.example.com:8088'
     : 'https://siem.example.com/auditkit';
-  $('dest-index-field').hidden = !hec;
+}
+
+/** The create body of the form's type, from the fields that type shows. */
+function formBody(type) {
+  const body = { type, start: $('dest-start').value };
+  const name = $('dest-name').value.trim();
+  if (name) body.name = name;
+  const value = (id) => $(id).value.trim();
+  const fields = TYPE_FIELDS[type];
+  if (fields.includes('url')) body.url = value('dest-url');
+  if (fields.includes('secret'))
+    body[type === 'splunk_hec' ? 'token' : 'secret'] = $('dest-secret').value;
+  if (fields.includes('index') && value('dest-index')) body.index = value('dest-index');
+  if (fields.includes('host')) body.host = value('dest-host');
+  if (fields.includes('port') && value('dest-port')) {
+    const port = Number(value('dest-port'));
+    body.port = Number.isInteger(port) ? port : value('dest-port');
+  }
+  if (fields.includes('ca') && value('dest-ca')) body.ca = $('dest-ca').value;
+  if (fields.includes('path')) body.path = value('dest-path');
+  return body;
 }
 
 async function create() {
-  const type = $('dest-type').value;
-  const body = { type, url: $('dest-url').value.trim(), start: $('dest-start').value };
-  const name = $('dest-name').value.trim();
-  if (name) body.name = name;
-  body[type === 'splunk_hec' ? 'token' : 'secret'] = $('dest-secret').value;
-  const index = $('dest-index').value.trim();
-  if (type === 'splunk_hec' && index) body.index = index;
-  for (const id of ['dest-url', 'dest-secret', 'dest-index', 'dest-name'])
-    $(id).removeAttribute('aria-invalid');
+  const body = formBody($('dest-type').value);
+  for (const field of Object.values(FIELD_INPUTS)) $(field).removeAttribute('aria-invalid');
   const button = $('dest-create');
   button.disabled = true;
   try {
@@ -98,13 +138,7 @@ async function create() {
     if (err instanceof ApiError && err.status === 401) return sessionExpired();
     const pointer = err instanceof ApiError && err.errors[0] && err.errors[0].source;
     const field = pointer && pointer.pointer ? pointer.pointer.slice(1) : null;
-    const input = {
-      url: 'dest-url',
-      secret: 'dest-secret',
-      token: 'dest-secret',
-      index: 'dest-index',
-      name: 'dest-name',
-    }[field];
+    const input = FIELD_INPUTS[field];
     if (input) {
       $(input).setAttribute('aria-invalid', 'true');
       $(input).focus();
