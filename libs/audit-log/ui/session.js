@@ -4,7 +4,8 @@ import { api, ApiError, describeError } from './api.js';
 import { $ } from './dom.js';
 import { stopExportPolling } from './export-dialog.js';
 import { str } from './format.js';
-import { showLog } from './log-view.js';
+import { showLog, pickOrg } from './log-view.js';
+import { showDestinations, wantsDestinations } from './destinations.js';
 import { abortLoads, state } from './state.js';
 import { showForbidden, showSignIn } from './views.js';
 
@@ -84,6 +85,11 @@ export function onSession(session) {
   state.session = session;
   if (!session.orgs.length) {
     showForbidden();
+    return;
+  }
+  if (wantsDestinations()) {
+    state.org = pickOrg(session.orgs);
+    showDestinations();
     return;
   }
   showLog();

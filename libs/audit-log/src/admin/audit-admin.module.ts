@@ -120,9 +120,10 @@ export class AuditAdminModule extends AuditAdminConfigurableModule implements Ne
     // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
     const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
     consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);
-    consumer
-      .apply(BodyLimitMiddleware)
-      .exclude(bulk)
-      .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
+    consumer.apply(BodyLimitMiddleware).exclude(bulk).forRoutes(
+      { path: 'admin/v1/*path', method: RequestMethod.POST },
+      // PATCH destinations (AuditDestinationsModule) reads its body through the same limits.
+      { path: 'admin/v1/*path', method: RequestMethod.PATCH },
+    );
   }
 }
