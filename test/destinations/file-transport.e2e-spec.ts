@@ -169,6 +169,22 @@ describe('FileTransport (rotating NDJSON for shipping agents)', () => {
     expect(readFileSync(join(dir, 'other.log'), 'utf8')).toBe('a line of something else\n');
   });
 
+  it('opens the file for a test batch (no event), writing nothing; fails where it cannot write', async () => {
+    const probe = { ...batchOf(ORG, 1, 0), events: [], test: true };
+    const ok = new FileTransport({ path: join(dir, 'probe.ndjson') });
+    await ok.deliver(probe);
+    expect(readFileSync(join(dir, 'probe.ndjson'), 'utf8')).toBe('');
+    await ok.close();
+    const missing = new FileTransport({ path: join(dir, 'missing', 'probe.ndjson') });
+    const error = await missing.deliver(probe).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).permanent).toBe(true);
+    await missing.close();
+  });
+
   it('rejects options it cannot work with', () => {
     expect(() => new FileTransport({ path: '' })).toThrow(/path/);
     expect(() => new FileTransport({ path, maxBytes: 10 })).toThrow(/maxBytes/);

@@ -128,6 +128,21 @@ describe('SyslogTransport against a real rsyslog (RFC 5425 over TLS)', () => {
     expect(seqsOf(await receivedSince(20))).toEqual(seqRange(1, 20));
   });
 
+  it('connects for a test batch (no event): rejects while rsyslog is down or the CA is wrong', async () => {
+    const probe = { ...batchOf('probe', 1, 0), events: [], test: true };
+    await transport().deliver(probe);
+    const wrongCa = await deliveryError(
+      transport({ tls: { ca: rsyslog.pki.otherCaPem } }).deliver(probe),
+    );
+    expect(wrongCa.permanent).toBe(true);
+    await rsyslog.stop();
+    try {
+      expect((await deliveryError(transport().deliver(probe))).permanent).toBe(false);
+    } finally {
+      await rsyslog.restart();
+    }
+  });
+
   it('is at least once when rsyslog is killed mid-batch: no seq missing, duplicates only of that batch', async () => {
     const size = 100;
     const batches = batchesOf('killed', 600, size);

@@ -127,7 +127,10 @@ export class SyslogTransport implements DestinationTransport {
   async deliver(batch: DeliveryBatch, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw new DeliveryError('syslog transport is closed');
     if (signal?.aborted) throw new DeliveryError('syslog delivery aborted');
-    if (batch.events.length === 0) return;
+    // A test batch holds no event: it still connects, shakes hands and closes, so that a "send
+    // test" says whether the receiver is there and takes our certificates.
+    if (batch.events.length === 0)
+      return batch.test ? this.send(Buffer.alloc(0), signal) : undefined;
     const payload = Buffer.concat(
       batch.events.map((e) => octetCountingFrame(syslogMessage(e, batch, this.header))),
     );
