@@ -1,6 +1,7 @@
 /* The log view: the table of events with its filters, integrity badge and export button. */
 
 import { loadActions } from './actions.js';
+import { apiKeysOrgChanged, showApiKeys } from './api-keys.js';
 import { destinationsOrgChanged, showDestinations } from './destinations.js';
 import { $ } from './dom.js';
 import { onTableClick, onTableKey } from './event-rows.js';
@@ -58,6 +59,7 @@ export function showLog() {
   $('load-more').addEventListener('click', () => loadEvents(true));
   $('export-open').addEventListener('click', openExport);
   $('destinations-open').addEventListener('click', showDestinations);
+  $('api-keys-open').addEventListener('click', showApiKeys);
   $('events-body').addEventListener('click', onTableClick);
   $('events-body').addEventListener('keydown', onTableKey);
   $('integrity-recheck').addEventListener('click', () => {
@@ -80,7 +82,7 @@ export function switchOrg(org) {
     // storage may be unavailable; the URL still carries the org
   }
   $('org-single').textContent = org;
-  if (destinationsOrgChanged()) return;
+  if (destinationsOrgChanged() || apiKeysOrgChanged()) return;
   const name = $('org-name');
   if (name) name.textContent = org;
   // Actions differ per org: reset the activity filter.

@@ -5,6 +5,7 @@ import { $ } from './dom.js';
 import { stopExportPolling } from './export-dialog.js';
 import { str } from './format.js';
 import { showLog, pickOrg } from './log-view.js';
+import { showApiKeys, wantsApiKeys } from './api-keys.js';
 import { showDestinations, wantsDestinations } from './destinations.js';
 import { abortLoads, state } from './state.js';
 import { showForbidden, showSignIn } from './views.js';
@@ -90,6 +91,11 @@ export function onSession(session) {
   if (wantsDestinations()) {
     state.org = pickOrg(session.orgs);
     showDestinations();
+    return;
+  }
+  if (wantsApiKeys()) {
+    state.org = pickOrg(session.orgs);
+    showApiKeys();
     return;
   }
   showLog();
