@@ -4,7 +4,7 @@ import { loadActions } from './actions.js';
 import { apiKeysOrgChanged, showApiKeys } from './api-keys.js';
 import { destinationsOrgChanged, showDestinations } from './destinations.js';
 import { $ } from './dom.js';
-import { onTableClick, onTableKey } from './event-rows.js';
+import { onTableClick } from './event-rows.js';
 import { loadEvents } from './events.js';
 import { openExport } from './export-dialog.js';
 import { applyFromForm, readForm, syncUrl, validDay } from './filters.js';
@@ -61,7 +61,6 @@ export function showLog() {
   $('destinations-open').addEventListener('click', showDestinations);
   $('api-keys-open').addEventListener('click', showApiKeys);
   $('events-body').addEventListener('click', onTableClick);
-  $('events-body').addEventListener('keydown', onTableKey);
   $('integrity-recheck').addEventListener('click', () => {
     if (!state.integrityController) checkIntegrity();
   });
