@@ -183,4 +183,21 @@ describe('accessibility of the web UI (axe-core in Chromium) and keyboard-only u
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('export-open');
     await page.context().close();
   });
+
+  it('shows every part of a row at 390 px wide without scrolling sideways', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/?org=acme#token=${token}`);
+    const row = page.locator('#events-body tr.event-row').first();
+    await row.waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      390,
+    );
+    for (const cell of ['.cell-date', '.cell-actor', '.cell-action', '.cell-details']) {
+      const box = await row.locator(cell).boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    }
+    await context.close();
+  });
 });
