@@ -7,6 +7,7 @@
 import { actionLabel } from './actions.js';
 import { $, h } from './dom.js';
 import { dateFmt, fullFmt, isString, json, parseTime, str, timeFmt } from './format.js';
+import { filterBy } from './filters.js';
 import { state } from './state.js';
 
 let rowCounter = 0;
@@ -113,6 +114,15 @@ function outcomeLabel(outcome) {
 }
 
 export function onTableClick(ev) {
+  const by = ev.target.closest('button.filter-by');
+  if (by) {
+    filterBy(
+      by.getAttribute('data-kind'),
+      by.getAttribute('data-value'),
+      by.getAttribute('data-label'),
+    );
+    return;
+  }
   const row = ev.target.closest('tr.event-row');
   if (!row) return;
   const control = ev.target.closest('a, button, summary, input, select, textarea');
@@ -161,14 +171,26 @@ function renderDetail(ev) {
   const group = state.categories.get(ev.category);
   add('Category', ev.category ? (group ? `${group} (${ev.category})` : ev.category) : '');
   add('Message', ev.message);
-  add('Actor', personBlock(ev.actor));
+  const actorName = ev.actor.name || ev.actor.email || ev.actor.id;
+  add(
+    'Actor',
+    h('span', {}, personBlock(ev.actor), filterButton('actor', ev.actor.id, actorName, 'actor')),
+  );
   add(
     'Targets',
     ev.targets.length
       ? h(
           'ul',
           { className: 'plain-list' },
-          ev.targets.map((t) => h('li', {}, personBlock(t))),
+          ev.targets.map((t) =>
+            h(
+              'li',
+              {},
+              personBlock(t),
+              // The exact-term search matches a target by its name or e-mail.
+              filterButton('q', t.name || t.email, t.name || t.email, t.type || 'target'),
+            ),
+          ),
         )
       : 'None',
   );
@@ -183,7 +205,17 @@ function renderDetail(ev) {
     );
   }
   add('Product', ev.product);
-  add('IP address', str(ev.location.ip));
+  add(
+    'IP address',
+    ev.location.ip
+      ? h(
+          'span',
+          {},
+          h('span', { className: 'pre', text: str(ev.location.ip) }),
+          filterButton('ip', ev.location.ip, ev.location.ip, 'IP'),
+        )
+      : '',
+  );
   add('User agent', str(ev.location.userAgent));
   const otherLocation = Object.keys(ev.location).filter((k) => k !== 'ip' && k !== 'userAgent');
   if (otherLocation.length)
@@ -198,6 +230,20 @@ function renderDetail(ev) {
     h('pre', { className: 'json', text: json(ev.raw) }),
   );
   return h('td', { colspan: '4' }, h('div', { className: 'detail-panel' }, dl, raw));
+}
+
+/** A small button beside a value in a detail that narrows the log to it. */
+function filterButton(kind, value, label, what) {
+  if (!isString(value) || !value) return null;
+  return h('button', {
+    type: 'button',
+    className: 'btn btn-subtle btn-small filter-by',
+    'data-kind': kind,
+    'data-value': value,
+    'data-label': label,
+    'aria-label': `Filter by ${what} ${label}`,
+    text: 'Filter',
+  });
 }
 
 function personBlock(p) {

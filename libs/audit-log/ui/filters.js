@@ -1,6 +1,6 @@
 /* The filter bar: reading and checking it, and turning filters into API queries and URLs. */
 
-import { $ } from './dom.js';
+import { $, h } from './dom.js';
 import { loadEvents } from './events.js';
 import { state } from './state.js';
 
@@ -21,12 +21,24 @@ function dayEndIso(day) {
   return `${day}T23:59:59.999Z`;
 }
 
+/** Relative ranges: the last N hours, counted back from each request. */
+export const RANGES = { '24h': 24, '7d': 7 * 24, '30d': 30 * 24, '180d': 180 * 24 };
+
+/**
+ * The form's filters, and those set by clicking an actor or an IP in a detail (`actor`, `ip`,
+ * kept from what is applied: they have no field of their own, only a chip to remove them).
+ */
 export function readForm() {
+  const applied = state.applied || {};
   return {
     q: $('f-q').value.trim(),
+    range: $('f-range').value,
     from: $('f-from').value,
     to: $('f-to').value,
     action: $('f-action').value,
+    actor: applied.actor || '',
+    actorLabel: applied.actorLabel || '',
+    ip: applied.ip || '',
   };
 }
 
@@ -40,13 +52,22 @@ function validateFilters(f) {
   return null;
 }
 
+const KEYS = ['q', 'range', 'from', 'to', 'action', 'actor', 'ip'];
+
 export function sameFilters(a, b) {
-  return a.q === b.q && a.from === b.from && a.to === b.to && a.action === b.action;
+  return KEYS.every((k) => (a[k] || '') === (b[k] || ''));
 }
 
 /** Reads, validates and applies the filter form. Returns false when invalid. */
 export function applyFromForm() {
   const f = readForm();
+  // A relative range replaces the dates: one or the other says when.
+  if (f.range) {
+    f.from = '';
+    f.to = '';
+    $('f-from').value = '';
+    $('f-to').value = '';
+  }
   const invalid = validateFilters(f);
   clearInvalid();
   if (invalid) {
@@ -55,25 +76,97 @@ export function applyFromForm() {
   }
   state.applied = f;
   syncUrl();
+  renderChips();
   loadEvents(false);
   return true;
+}
+
+/**
+ * Narrows the log to what was clicked in a detail: an actor (by id), an IP, or a target's name
+ * or e-mail (as the exact-term search).
+ */
+export function filterBy(kind, value, label) {
+  if (!value) return;
+  const f = { ...readForm() };
+  if (kind === 'q') {
+    f.q = value;
+    $('f-q').value = value;
+  } else if (kind === 'actor') {
+    f.actor = value;
+    f.actorLabel = label || value;
+  } else if (kind === 'ip') f.ip = value;
+  state.applied = f;
+  syncUrl();
+  renderChips();
+  loadEvents(false);
+}
+
+/** The clicked filters as chips, each a button that removes it. */
+export function renderChips() {
+  const box = $('active-filters');
+  if (!box) return;
+  const f = state.applied;
+  const chips = [];
+  if (f.actor) chips.push(['actor', `Actor: ${f.actorLabel || f.actor}`]);
+  if (f.ip) chips.push(['ip', `IP: ${f.ip}`]);
+  box.replaceChildren(
+    ...chips.map(([key, text]) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          className: 'chip',
+          'aria-label': `Remove filter ${text}`,
+          'data-remove': key,
+        },
+        text,
+        h('span', { 'aria-hidden': 'true', text: ' ×' }),
+      ),
+    ),
+  );
+  box.hidden = chips.length === 0;
+}
+
+/** A chip's button was clicked: drop that filter. */
+export function onChipClick(ev) {
+  const button = ev.target.closest('button[data-remove]');
+  if (!button) return;
+  const key = button.getAttribute('data-remove');
+  const f = { ...state.applied, [key]: '' };
+  if (key === 'actor') f.actorLabel = '';
+  state.applied = f;
+  syncUrl();
+  renderChips();
+  loadEvents(false);
+  $('f-q').focus();
+}
+
+/** `from` of a relative range, as of now. */
+function rangeStartIso(range) {
+  return new Date(Date.now() - RANGES[range] * 3600_000).toISOString();
 }
 
 export function queryFor(f) {
   const p = new URLSearchParams();
   if (f.q) p.set('q', f.q);
-  if (f.from) p.set('from', dayStartIso(f.from));
-  if (f.to) p.set('to', dayEndIso(f.to));
+  if (f.range && RANGES[f.range]) p.set('from', rangeStartIso(f.range));
+  else if (f.from) p.set('from', dayStartIso(f.from));
+  if (f.to && !f.range) p.set('to', dayEndIso(f.to));
   if (f.action) p.set('action', f.action);
+  if (f.actor) p.set('actor', f.actor);
+  if (f.ip) p.set('ip', f.ip);
   return p;
 }
 
 export function exportBody(f) {
   const body = {};
   if (f.q) body.q = f.q;
-  if (f.from) body.from = dayStartIso(f.from);
-  if (f.to) body.to = dayEndIso(f.to);
+  if (f.range && RANGES[f.range]) body.from = rangeStartIso(f.range);
+  else if (f.from) body.from = dayStartIso(f.from);
+  if (f.to && !f.range) body.to = dayEndIso(f.to);
   if (f.action) body.action = [f.action];
+  if (f.actor) body.actor = [f.actor];
+  if (f.ip) body.ip = [f.ip];
   return body;
 }
 
@@ -82,15 +175,19 @@ export function syncUrl() {
   if (state.session && state.session.orgs.length > 1) p.set('org', state.org);
   const f = state.applied;
   if (f.q) p.set('q', f.q);
+  if (f.range) p.set('range', f.range);
   if (f.from) p.set('from', f.from);
   if (f.to) p.set('to', f.to);
   if (f.action) p.set('action', f.action);
+  if (f.actor) p.set('actor', f.actor);
+  if (f.ip) p.set('ip', f.ip);
   const search = p.toString();
   history.replaceState(history.state, '', location.pathname + (search ? `?${search}` : ''));
 }
 
 const PARAM_FIELDS = {
   q: 'f-q',
+  range: 'f-range',
   from: 'f-from',
   to: 'f-to',
   action: 'f-action',

@@ -7,7 +7,15 @@ import { $ } from './dom.js';
 import { onTableClick } from './event-rows.js';
 import { loadEvents } from './events.js';
 import { openExport } from './export-dialog.js';
-import { applyFromForm, readForm, syncUrl, validDay } from './filters.js';
+import {
+  applyFromForm,
+  onChipClick,
+  RANGES,
+  readForm,
+  renderChips,
+  syncUrl,
+  validDay,
+} from './filters.js';
 import { checkIntegrity, resetIntegrity } from './integrity.js';
 import { state } from './state.js';
 import { mountView, setAccountBar } from './views.js';
@@ -39,13 +47,19 @@ export function showLog() {
 
   // Filters from the address bar, so a filtered view can be shared or reloaded.
   const params = new URLSearchParams(location.search);
+  const range = params.get('range') || '';
   const initial = {
     q: params.get('q') || '',
+    range: RANGES[range] ? range : '',
     from: validDay(params.get('from')) ? params.get('from') : '',
     to: validDay(params.get('to')) ? params.get('to') : '',
     action: params.get('action') || '',
+    actor: params.get('actor') || '',
+    actorLabel: '',
+    ip: params.get('ip') || '',
   };
   $('f-q').value = initial.q;
+  $('f-range').value = initial.range;
   $('f-from').value = initial.from;
   $('f-to').value = initial.to;
 
@@ -53,7 +67,8 @@ export function showLog() {
     ev.preventDefault();
     applyFromForm();
   });
-  for (const id of ['f-q', 'f-from', 'f-to', 'f-action']) {
+  $('active-filters').addEventListener('click', onChipClick);
+  for (const id of ['f-q', 'f-range', 'f-from', 'f-to', 'f-action']) {
     $(id).addEventListener('input', () => $(id).removeAttribute('aria-invalid'));
   }
   $('load-more').addEventListener('click', () => loadEvents(true));
@@ -68,6 +83,7 @@ export function showLog() {
   loadActions(initial.action);
   state.applied = initial;
   syncUrl();
+  renderChips();
   loadEvents(false);
 }
 
