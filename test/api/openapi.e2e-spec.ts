@@ -426,6 +426,15 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
       return json(res).data.attributes.status === 'ready' || undefined;
     });
     expect((await call('get', '/admin/v1/orgs/acme/exports/nope', { token: a })).status).toBe(404);
+    const recent = await call('get', '/admin/v1/orgs/acme/exports?limit=5', { token: a });
+    expect(recent.status).toBe(200);
+    expect(json(recent).data[0].id).toBe(id);
+    const badLimit = await call('get', '/admin/v1/orgs/acme/exports?limit=0', { token: a });
+    expect(json(badLimit).errors[0].source).toEqual({ parameter: 'limit' });
+    expect((await call('get', '/admin/v1/orgs/acme/exports')).status).toBe(401);
+    expect(
+      (await call('get', '/admin/v1/orgs/acme/exports', { token: await outsider() })).status,
+    ).toBe(403);
     expect(
       (await call('post', '/admin/v1/orgs/acme/exports', { token: a, body: { ip: 'x' } })).status,
     ).toBe(400);

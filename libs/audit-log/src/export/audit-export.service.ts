@@ -166,6 +166,12 @@ export class AuditExportService implements OnApplicationBootstrap, OnModuleDestr
     return this.toExport(record, now);
   }
 
+  /** The org's `limit` newest exports, whatever their status. */
+  async recent(orgId: string, limit: number): Promise<AuditExport[]> {
+    const now = this.now();
+    return (await this.repository.recentInOrg(orgId, limit)).map((r) => this.toExport(r, now));
+  }
+
   /** The export `exportId` of `orgId`, or null (also for another org's id). */
   async get(orgId: string, exportId: string): Promise<AuditExport | null> {
     const record = await this.repository.findInOrg(orgId, exportId);

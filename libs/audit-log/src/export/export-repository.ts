@@ -99,6 +99,15 @@ export class ExportRepository {
     return rows.length ? toRecord(rows[0]) : null;
   }
 
+  /** The org's `limit` newest exports (the org_id, created_at index, read backwards). */
+  async recentInOrg(orgId: string, limit: number): Promise<ExportRecord[]> {
+    const rows: ExportRow[] = await this.dataSource.query(
+      `SELECT * FROM ${EXPORTS_TABLE} WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ${Number(limit)}`,
+      [orgId],
+    );
+    return rows.map(toRecord);
+  }
+
   /**
    * Claims an attempt: only the caller that saw `seenAttempts` wins, so two workers racing for
    * the same export get different attempt numbers and at most one claim per number.

@@ -5,6 +5,7 @@ import {
   HttpCode,
   Inject,
   Param,
+  Query,
   Post,
   Req,
   Res,
@@ -14,7 +15,7 @@ import {
 import type { Request, Response } from 'express';
 import { principalOf } from '../http/principal';
 import { RequirePermission } from '../http/require-permission.decorator';
-import { apiError, ApiExceptionFilter } from '../http/api-error';
+import { apiError, ApiExceptionFilter, invalidParameter } from '../http/api-error';
 import { apiBase } from '../http/api-base';
 import { describeFilters, toEventFilters } from '../http/event-filters';
 import { RateLimit } from '../http/rate-limit.decorator';
@@ -30,7 +31,7 @@ import { exportResource, exportSelfLink } from './export-resource';
 import { AUDIT_EXPORT_QUEUE } from './export.internal-constants';
 import type { ExportJobQueue } from './queue/export-job-queue.interface';
 import { ApiAdminAuth, ApiCsrfHeader, ApiErrors, ApiJson } from '../http/openapi/decorators';
-import { ApiBody, ApiOperation, ApiParam, ApiTags } from '../http/openapi/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '../http/openapi/swagger';
 
 /** POST and GET of exports (docs/api.md section 5); org admins only. */
 @Controller('admin/v1/orgs/:orgId/exports')
@@ -105,6 +106,33 @@ export class ExportsController {
         links: { self },
       },
     };
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: "The org's recent exports, newest first, with their status (org-admin)",
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  })
+  @ApiJson(200, 'ExportList', 'The newest exports.')
+  @ApiErrors(400, 401, 403, 503)
+  @RequirePermission('export')
+  async recent(
+    @Param('orgId') orgId: string,
+    @Query('limit') rawLimit: unknown,
+    @Req() req: Request,
+  ) {
+    let limit = 20;
+    if (rawLimit !== undefined) {
+      limit = typeof rawLimit === 'string' && /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : 0;
+      if (limit < 1 || limit > 100)
+        throw invalidParameter('limit', 'must be a whole number from 1 to 100');
+    }
+    const base = apiBase(req);
+    return { data: (await this.exports.recent(orgId, limit)).map((e) => exportResource(e, base)) };
   }
 
   @Get(':exportId')

@@ -290,6 +290,7 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
     'An export; the answer to POST holds only status, filters, requestedBy and createdAt.',
   ),
   ExportDocument: object({ data: ref('Export') }, ['data']),
+  ExportList: object({ data: { type: 'array', items: ref('Export') } }, ['data']),
   ExportManifest: {
     type: 'object',
     description: 'The signed manifest of an export file (docs/integrity.md).',
