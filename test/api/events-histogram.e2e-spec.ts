@@ -51,7 +51,7 @@ describe.each(DATABASES)('GET events-histogram (%s)', (kind) => {
   let retention: RetentionService;
   let raw: DataSource;
   let token: string;
-  let stored: AuditEvent[] = [];
+  const stored: AuditEvent[] = [];
   // Whole hours from here, so the ranges below start mid-hour on purpose.
   const now = Math.floor(Date.now() / HOUR) * HOUR - 7 * 60_000;
 
