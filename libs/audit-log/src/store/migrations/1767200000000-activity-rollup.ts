@@ -29,8 +29,9 @@ const HOUR = {
 /**
  * The hourly activity rollup that the events histogram reads (one row per org, UTC hour and
  * category), filled from the events already stored. The backfill is one INSERT ... SELECT in a
- * transaction: it reads every event once (seconds per million rows) and, on InnoDB, holds back
- * event inserts until it commits, so no event is counted twice or missed. Run it with every
+ * transaction: it reads every event once (130 s for 5 M events on a busy 2-core MariaDB), and
+ * on InnoDB its shared locks on the rows it reads may hold event inserts back until it commits.
+ * Run it with every
  * process on the new version: one still on the old one writes events without counting them
  * (docs/api.md, events-histogram). Re-runnable: the rollup is emptied and refilled.
  */
