@@ -31,9 +31,8 @@ const HOUR = {
  * category), filled from the events already stored. The backfill is one INSERT ... SELECT in a
  * transaction: it reads every event once (130 s for 5 M events on a busy 2-core MariaDB), and
  * on InnoDB its shared locks on the rows it reads may hold event inserts back until it commits.
- * Run it with every
- * process on the new version: one still on the old one writes events without counting them
- * (docs/api.md, events-histogram). Re-runnable: the rollup is emptied and refilled.
+ * Run it with every process on the new version: one still on the old one writes events without
+ * counting them (docs/api.md, events-histogram). Re-runnable: the rollup is emptied and refilled.
  */
 export class AuditKitActivityRollup1767200000000 implements MigrationInterface {
   name = 'AuditKitActivityRollup1767200000000';
