@@ -213,6 +213,8 @@ describe.each(DATABASES)('GET events-histogram (%s)', (kind) => {
       [[['q', 'bob li']], (e) => e.targets[0].name === 'Bob Li', 0],
       [[['action', ACTION_OF.organization]], (e) => e.category === 'organization', 0],
       [[['utcOffset', '+05:30']], () => true, 330],
+      // No location resolver here: no event has one.
+      [[['location', '[{"countryName":"Germany"}]']], () => false, 0],
     ];
     for (const [params, match, offset] of cases) {
       const res = await histogram([
