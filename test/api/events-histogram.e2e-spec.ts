@@ -228,6 +228,18 @@ describe.each(DATABASES)('GET events-histogram (%s)', (kind) => {
     }
   });
 
+  it('answers a range at the start of time, where buckets start before it', async () => {
+    for (const offset of ['+05:30', '+02:00']) {
+      const res = await histogram([
+        ['from', 0],
+        ['to', 5 * HOUR],
+        ['utcOffset', offset],
+      ]).expect(200);
+      expect(res.body.data).toHaveLength(6);
+      expect(res.body.meta.total).toBe(0);
+    }
+  });
+
   it('defaults to the 30 days up to now, by day', async () => {
     const res = await histogram([]).expect(200);
     expect(res.body.meta.interval).toBe('day');

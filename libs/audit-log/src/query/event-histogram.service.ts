@@ -143,7 +143,7 @@ export class EventHistogramService {
 
   /** `(column - first) / width` as a whole number: the bucket index (never negative here). */
   private bucketOf(column: string, first: number, width: number): string {
-    const delta = `(${column} - ${Math.trunc(first)})`;
+    const delta = `(${column} - (${Math.trunc(first)}))`;
     return this.dialect === 'mysql'
       ? `${delta} DIV ${Math.trunc(width)}`
       : `${delta} / ${Math.trunc(width)}`;
