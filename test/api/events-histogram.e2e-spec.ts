@@ -359,7 +359,7 @@ describe.each(DATABASES)('GET events-histogram (%s)', (kind) => {
     );
     await raw.query('DELETE FROM auditkit_activity_rollup');
     const Rollup = auditLogMigrations.find(
-      (M) => new M().name === 'AuditKitActivityRollup1767200000000',
+      (M) => new M().name === 'AuditKitActivityRollup1769000000000',
     )!;
     const qr = raw.createQueryRunner();
     try {

@@ -34,8 +34,8 @@ const HOUR = {
  * Run it with every process on the new version: one still on the old one writes events without
  * counting them (docs/api.md, events-histogram). Re-runnable: the rollup is emptied and refilled.
  */
-export class AuditKitActivityRollup1767200000000 implements MigrationInterface {
-  name = 'AuditKitActivityRollup1767200000000';
+export class AuditKitActivityRollup1769000000000 implements MigrationInterface {
+  name = 'AuditKitActivityRollup1769000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const type = queryRunner.connection.options.type;
