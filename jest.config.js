@@ -4,7 +4,7 @@ const shared = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@auditkit/nestjs$': '<rootDir>/libs/audit-log/src/index.ts',
-    '^@auditkit/nestjs/(admin|export|retention|metrics|location)$': '<rootDir>/libs/audit-log/src/$1/index.ts',
+    '^@auditkit/nestjs/(admin|export|retention|metrics|location|destinations)$': '<rootDir>/libs/audit-log/src/$1/index.ts',
   },
   testEnvironment: 'node',
 };

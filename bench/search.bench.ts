@@ -1431,6 +1431,7 @@ async function serve(databaseUrl: string): Promise<void> {
   app.useGlobalFilters(new ApiExceptionFilter());
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

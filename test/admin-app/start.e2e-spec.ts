@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +176,19 @@ describe('starting the admin app', () => {
       }
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
+      // JSON answers carry no ETag (main.ts); the UI's files have their own, and revalidate.
+      expect(health.headers.get('etag')).toBeNull();
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      const etag = page.headers.get('etag');
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+      // Not fetch(): with If-None-Match it adds Cache-Control: no-cache, a forced reload.
+      const again = await new Promise<number>((resolve, reject) =>
+        httpGet(`http://127.0.0.1:${port}/`, { headers: { 'If-None-Match': etag! } }, (r) => {
+          r.resume();
+          resolve(r.statusCode!);
+        }).on('error', reject),
+      );
+      expect(again).toBe(304);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({

@@ -575,6 +575,48 @@ describe.each(DATABASES)('GET events: filters, terms, paging and shapes on %s', 
       }
     });
 
+    it('sortOrder=asc walks oldest first, cursor alone, and back with links.prev', async () => {
+      const want = expected({ category: 'groups' }).reverse();
+      expect(want.length).toBeGreaterThan(15);
+      const pages: { ids: string[]; prev?: string }[] = [];
+      let url: string | undefined = `${base}?category=groups&sortOrder=asc&limit=6`;
+      while (url) {
+        const res: request.Response = await getWith(api.server, token, url).expect(200);
+        pages.push({
+          ids: res.body.data.map((d: { id: string }) => d.id),
+          prev: res.body.links.prev,
+        });
+        // The cursor alone continues the query: category and order travel in it.
+        url = res.body.meta.next
+          ? `${base}?cursor=${encodeURIComponent(res.body.meta.next)}`
+          : undefined;
+      }
+      expect(pages.flatMap((p) => p.ids)).toEqual(want);
+      let back = pages[pages.length - 1].prev;
+      for (let k = pages.length - 2; k >= 0; k--) {
+        const res: request.Response = await getWith(api.server, token, back!).expect(200);
+        expect(res.body.data.map((d: { id: string }) => d.id)).toEqual(pages[k].ids);
+        back = res.body.links.prev;
+      }
+      expect(back).toBeUndefined();
+    });
+
+    it('refuses a bad sortOrder, and one that conflicts with its cursor, naming it', async () => {
+      const bad = await getWith(api.server, token, `${base}?sortOrder=up`).expect(400);
+      expect(bad.body.errors[0].source).toEqual({ parameter: 'sortOrder' });
+      const first = await getWith(api.server, token, `${base}?sortOrder=asc&limit=3`).expect(200);
+      const cursor = encodeURIComponent(first.body.meta.next);
+      const clash = await getWith(api.server, token, `${base}?cursor=${cursor}&sortOrder=desc`);
+      expect(clash.status).toBe(400);
+      expect(clash.body.errors.map((e: { code: string }) => e.code)).toEqual(['cursor_conflict']);
+      expect(clash.body.errors[0].source).toEqual({ parameter: 'sortOrder' });
+      // The same order again is no conflict; oldest first, a later `to` is (it walks toward it).
+      await getWith(api.server, token, `${base}?cursor=${cursor}&sortOrder=asc`).expect(200);
+      const to = await getWith(api.server, token, `${base}?cursor=${cursor}&to=${T0 + 40 * DAY}`);
+      expect(to.status).toBe(400);
+      expect(to.body.errors[0].source).toEqual({ parameter: 'to' });
+    });
+
     it('walks a filtered list with the cursor of meta.next', async () => {
       const filter: [string, string][] = [
         ['category', 'groups'],

@@ -16,6 +16,7 @@ import { createTestDatabase, DATABASES, TestDatabase } from '../support/database
 import { waitFor } from '../support/wait-for';
 import { downloadLink } from '../export/support/export-app';
 import { SECRET, tokenFor } from './api-harness';
+import { TestReceiver } from '../destinations/support/receiver';
 
 type Doc = ReturnType<typeof serveOpenApi>;
 type Operation = { responses: Record<string, Record<string, any>> };
@@ -168,7 +169,7 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
 
   /** A request whose answer is checked against the document before the test sees it. */
   async function call(
-    method: 'get' | 'post' | 'delete',
+    method: 'get' | 'post' | 'patch' | 'delete',
     url: string,
     o: { token?: string; cookie?: string; headers?: Record<string, string>; body?: unknown } = {},
   ): Promise<request.Response> {
@@ -401,6 +402,33 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     ).toBe(403);
   });
 
+  it('API keys: 201 with the secret once, 200, 400, 401, 403, 404', async () => {
+    const a = await admin();
+    const body = { name: 'siem', scope: ['events:read'], expiresInDays: 30 };
+    const created = await call('post', '/admin/v1/orgs/acme/api-keys', { token: a, body });
+    expect(created.status).toBe(201);
+    const { data } = JSON.parse(created.text);
+    const listed = await call('get', '/admin/v1/orgs/acme/api-keys', { token: a });
+    expect(listed.status).toBe(200);
+    const read = await call('get', '/admin/v1/orgs/acme/events?limit=1', {
+      token: data.attributes.secret,
+    });
+    expect(read.status).toBe(200);
+    const bad = { ...body, expiresInDays: 999 };
+    expect(
+      (await call('post', '/admin/v1/orgs/acme/api-keys', { token: a, body: bad })).status,
+    ).toBe(400);
+    expect((await call('get', '/admin/v1/orgs/acme/api-keys')).status).toBe(401);
+    const other = await outsider();
+    expect((await call('get', '/admin/v1/orgs/acme/api-keys', { token: other })).status).toBe(403);
+    const revoked = await call('delete', `/admin/v1/orgs/acme/api-keys/${data.id}`, { token: a });
+    expect(revoked.status).toBe(200);
+    const gone = await call('delete', `/admin/v1/orgs/globex/api-keys/${data.id}`, {
+      token: await tokenFor({ globex: ['org-admin'] }),
+    });
+    expect(gone.status).toBe(404);
+  });
+
   it('exports: 202 with Location, 200, 400, 401, 403, 404, 422, 429, and the download', async () => {
     const a = await admin();
     const queued = await call('post', '/admin/v1/orgs/acme/exports', {
@@ -456,6 +484,52 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect((await call('get', `${path}&file=other`)).status).toBe(400);
     expect((await call('get', '/admin/v1/exports/download?token=forged')).status).toBe(403);
     expect((await call('get', '/admin/v1/exports/download')).status).toBe(403);
+  });
+
+  it('destinations: 201 with Location, 200, 204, 400, 401, 403, 404, and the test delivery', async () => {
+    const a = await admin();
+    const other = await outsider();
+    const receiver = await TestReceiver.start();
+    try {
+      const base = '/admin/v1/orgs/acme/destinations';
+      const body = {
+        type: 'webhook',
+        url: `${receiver.url}/hook`,
+        secret: 'openapi-webhook-secret-0123',
+      };
+      const created = await call('post', base, { token: a, body });
+      expect(created.status).toBe(201);
+      const self = created.headers.location;
+      expect((await call('get', base, { token: a })).status).toBe(200);
+      expect((await call('get', self, { token: a })).status).toBe(200);
+      expect((await call('patch', self, { token: a, body: { name: 'SIEM' } })).status).toBe(200);
+      expect(
+        (await call('patch', self, { token: a, body: { url: 'http://x.example' } })).status,
+      ).toBe(400);
+      expect((await call('post', `${self}/pause`, { token: a, body: {} })).status).toBe(200);
+      expect((await call('post', `${self}/resume`, { token: a, body: {} })).status).toBe(200);
+      const test = await call('post', `${self}/test`, { token: a, body: {} });
+      expect(json(test).data.attributes.ok).toBe(true);
+      expect((await call('post', base, { token: a, body: { type: 'webhook' } })).status).toBe(400);
+      expect((await call('get', base)).status).toBe(401);
+      expect((await call('get', base, { token: other })).status).toBe(403);
+      for (const [method, path] of [
+        ['get', self],
+        ['patch', self],
+        ['delete', self],
+        ['post', `${self}/pause`],
+        ['post', `${self}/resume`],
+        ['post', `${self}/test`],
+      ] as const) {
+        const globex = path.replace('/orgs/acme/', '/orgs/globex/');
+        expect((await call(method, globex, { token: other, body: {} })).status).toBe(404);
+        expect((await call(method, path, { token: other, body: {} })).status).toBe(403);
+      }
+      expect((await call('delete', self, { token: a })).status).toBe(204);
+      expect((await call('get', self, { token: a })).status).toBe(404);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('every documented operation was called, and the main statuses were seen', () => {

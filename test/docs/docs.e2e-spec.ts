@@ -106,6 +106,11 @@ describe('docs/', () => {
       'AuditMetricsModuleOptions',
       '### `AuditMetricsModule`',
     ],
+    [
+      'destinations/destinations-options.interface.ts',
+      'AuditDestinationsModuleOptions',
+      '### `AuditDestinationsModule`',
+    ],
   ])('configuration.md documents every option of %s (%s)', (file, name, heading) => {
     const { top, nested } = interfaceKeys(join(SRC, file), name);
     const line = configuration.split('\n').find((l) => l.startsWith(heading));

@@ -147,4 +147,45 @@ describe('exports in the embedded default: SQLite, no Redis, mails to the outbox
     expect(finishedFiles(storageDir)).toContain(`${id}.csv`);
     expect(await service.reconcile(new Date(Date.now() + 3600_000))).toEqual([]);
   });
+
+  it("takes an org API key with the exports scope, mailing the key's creator", async () => {
+    const http = () => request(app.getHttpServer());
+    const create = async (scope: string[]) =>
+      (
+        await http()
+          .post('/admin/v1/orgs/acme/api-keys')
+          .set('Authorization', `Bearer ${admin}`)
+          .send({ name: `key ${scope.join(' ')}`, scope, expiresInDays: 1 })
+          .expect(201)
+      ).body.data.attributes.secret as string;
+    const exporter = await create(['exports']);
+    const reader = await create(['events:read']);
+    await http()
+      .post('/admin/v1/orgs/acme/exports')
+      .set('Authorization', `Bearer ${reader}`)
+      .send({})
+      .expect(403);
+    const mails = () => readdirSync(outboxDir).filter((n) => n.endsWith('.eml'));
+    const before = new Set(mails());
+    const res = await http()
+      .post('/admin/v1/orgs/acme/exports')
+      .set('Authorization', `Bearer ${exporter}`)
+      .send({ action: 'group_created' })
+      .expect(202);
+    const file = await waitFor(
+      'a new .eml in the outbox',
+      () => mails().filter((n) => !before.has(n))[0],
+    );
+    const mail = await simpleParser(readFileSync(join(outboxDir, file)));
+    expect(mail.messageId).toContain(res.body.data.id);
+    expect(JSON.stringify(mail.to)).toContain('jane@acme.test');
+    await http()
+      .get(`/admin/v1/orgs/acme/exports/${res.body.data.id}`)
+      .set('Authorization', `Bearer ${exporter}`)
+      .expect(200);
+    await http()
+      .get(`/admin/v1/orgs/acme/exports/${res.body.data.id}`)
+      .set('Authorization', `Bearer ${reader}`)
+      .expect(403);
+  });
 });

@@ -6,6 +6,7 @@ import { AuditAdminModule } from '@auditkit/nestjs/admin';
 import { AuditExportModule } from '@auditkit/nestjs/export';
 import { AuditRetentionModule } from '@auditkit/nestjs/retention';
 import { AuditMetricsModule } from '@auditkit/nestjs/metrics';
+import { AuditDestinationsModule } from '@auditkit/nestjs/destinations';
 import { dbIpLocationResolver } from '@auditkit/nestjs/location';
 import { AdminConfig } from './config';
 import { integrityOptions } from './integrity-config';
@@ -57,6 +58,13 @@ export class AdminAppModule {
         AuditRetentionModule.forRoot({
           retentionDays: config.retentionDays,
           schedule: config.scheduler,
+        }),
+        AuditDestinationsModule.forRoot({
+          encryptionKey: config.destinations.key,
+          enabled: config.destinations.worker,
+          pollIntervalMs: config.destinations.pollIntervalMs,
+          batchSize: config.destinations.batchSize,
+          fileDirectory: config.destinations.fileDir,
         }),
         // On by default at /metrics on the HTTP port; outside the admin guard and rate limits.
         ...(config.metrics.enabled

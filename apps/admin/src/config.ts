@@ -45,6 +45,8 @@ export interface AdminConfig {
   geoip: boolean;
   /** Process export jobs in this process. */
   worker: boolean;
+  /** Destinations (docs/destinations.md): key of their secrets, delivery in this process. */
+  destinations: DestinationsConfig;
   /** Run the retention schedule in this process. */
   scheduler: boolean;
   dataDir: string;
@@ -85,6 +87,49 @@ function metricsConfig(
     warnings.push('Metrics are not served without HTTP; set AUDITKIT_METRICS_PORT to scrape them');
   }
   return { enabled, port: metricsPort, token };
+}
+
+/** `AUDITKIT_DESTINATIONS_*`. */
+export interface DestinationsConfig {
+  /** Encrypts destination secrets at rest (`AUDITKIT_DESTINATIONS_KEY`, else the JWT secret). */
+  key: string;
+  /** Deliver events to destinations from this process. */
+  worker: boolean;
+  pollIntervalMs: number;
+  batchSize: number;
+  /** Where `file` destinations write, one directory per org. */
+  fileDir: string;
+}
+
+/**
+ * The destinations' secret key: its own variable, or else the JWT secret, from which the
+ * library derives a key of its own (HKDF). Its own variable lets the JWT secret be rotated
+ * without losing the stored webhook secrets and HEC tokens.
+ */
+function destinationsConfig(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  jwtSecret: string,
+  worker: boolean,
+  warnings: string[],
+  production: boolean,
+): DestinationsConfig {
+  const own = env.AUDITKIT_DESTINATIONS_KEY || undefined;
+  if (own !== undefined && own.length < 32) {
+    throw new ConfigError('AUDITKIT_DESTINATIONS_KEY must be at least 32 characters');
+  }
+  if (!own && production) {
+    warnings.push(
+      'AUDITKIT_DESTINATIONS_KEY is not set: destination secrets are encrypted with a key derived from AUDITKIT_JWT_SECRET, and changing that secret makes them unreadable',
+    );
+  }
+  return {
+    key: own ?? jwtSecret,
+    worker: flag(env, 'AUDITKIT_DESTINATIONS_WORKER', worker),
+    pollIntervalMs: int(env, 'AUDITKIT_DESTINATIONS_POLL_MS', 200, 10, 60_000),
+    batchSize: int(env, 'AUDITKIT_DESTINATIONS_BATCH_SIZE', 500, 1, 10_000),
+    fileDir: resolve(env.AUDITKIT_DESTINATIONS_FILE_DIR || `${dataDir}/destinations`),
+  };
 }
 
 /** `limit` requests per `windowMs`, or `false` for no limit. */
@@ -138,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
   }
   if (!jwtSecret) jwtSecret = devSecret(dataDir);
   const http = flag(env, 'AUDITKIT_HTTP', true);
+  const worker = flag(env, 'AUDITKIT_WORKER', true);
   return {
     port,
     databaseUrl,
@@ -163,7 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     http,
     metrics: metricsConfig(env, port, http, warnings),
     geoip: flag(env, 'AUDITKIT_GEOIP', true),
-    worker: flag(env, 'AUDITKIT_WORKER', true),
+    worker,
+    destinations: destinationsConfig(env, dataDir, jwtSecret, worker, warnings, production),
     scheduler: flag(env, 'AUDITKIT_SCHEDULER', true),
     dataDir,
     production,

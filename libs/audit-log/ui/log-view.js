@@ -1,6 +1,8 @@
 /* The log view: the table of events with its filters, integrity badge and export button. */
 
 import { loadActions } from './actions.js';
+import { apiKeysOrgChanged, showApiKeys } from './api-keys.js';
+import { destinationsOrgChanged, showDestinations } from './destinations.js';
 import { $ } from './dom.js';
 import { onTableClick, onTableKey } from './event-rows.js';
 import { loadEvents } from './events.js';
@@ -12,7 +14,7 @@ import { mountView, setAccountBar } from './views.js';
 
 const ORG_STORAGE_KEY = 'auditkit.org';
 
-function pickOrg(orgs) {
+export function pickOrg(orgs) {
   const params = new URLSearchParams(location.search);
   const fromUrl = params.get('org');
   if (fromUrl && orgs.includes(fromUrl)) return fromUrl;
@@ -27,7 +29,8 @@ function pickOrg(orgs) {
 }
 
 export function showLog() {
-  state.org = pickOrg(state.session.orgs);
+  state.org =
+    state.org && state.session.orgs.includes(state.org) ? state.org : pickOrg(state.session.orgs);
   setAccountBar(true);
   mountView('tpl-log');
   document.title = 'Audit log';
@@ -55,6 +58,8 @@ export function showLog() {
   }
   $('load-more').addEventListener('click', () => loadEvents(true));
   $('export-open').addEventListener('click', openExport);
+  $('destinations-open').addEventListener('click', showDestinations);
+  $('api-keys-open').addEventListener('click', showApiKeys);
   $('events-body').addEventListener('click', onTableClick);
   $('events-body').addEventListener('keydown', onTableKey);
   $('integrity-recheck').addEventListener('click', () => {
@@ -77,6 +82,7 @@ export function switchOrg(org) {
     // storage may be unavailable; the URL still carries the org
   }
   $('org-single').textContent = org;
+  if (destinationsOrgChanged() || apiKeysOrgChanged()) return;
   const name = $('org-name');
   if (name) name.textContent = org;
   // Actions differ per org: reset the activity filter.

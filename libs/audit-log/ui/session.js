@@ -4,7 +4,9 @@ import { api, ApiError, describeError } from './api.js';
 import { $ } from './dom.js';
 import { stopExportPolling } from './export-dialog.js';
 import { str } from './format.js';
-import { showLog } from './log-view.js';
+import { showLog, pickOrg } from './log-view.js';
+import { showApiKeys, wantsApiKeys } from './api-keys.js';
+import { showDestinations, wantsDestinations } from './destinations.js';
 import { abortLoads, state } from './state.js';
 import { showForbidden, showSignIn } from './views.js';
 
@@ -84,6 +86,16 @@ export function onSession(session) {
   state.session = session;
   if (!session.orgs.length) {
     showForbidden();
+    return;
+  }
+  if (wantsDestinations()) {
+    state.org = pickOrg(session.orgs);
+    showDestinations();
+    return;
+  }
+  if (wantsApiKeys()) {
+    state.org = pickOrg(session.orgs);
+    showApiKeys();
     return;
   }
   showLog();

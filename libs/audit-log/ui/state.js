@@ -18,9 +18,12 @@ export const state = {
   exportRun: 0,
   integrityController: null,
   integrityOrg: null, // the org the badge was last checked (or is being checked) for
+  destinationsTimer: null, // the destinations view's next refresh
 };
 
 export function abortLoads() {
+  if (state.destinationsTimer) clearTimeout(state.destinationsTimer);
+  state.destinationsTimer = null;
   if (state.loadController) state.loadController.abort();
   state.loadController = null;
   if (state.actionsController) state.actionsController.abort();

@@ -8,6 +8,12 @@ import { ADMIN_PERMISSION, AdminPermission } from '../http/require-permission.de
 import { apiError } from '../http/api-error';
 import { setPrincipal } from '../http/principal';
 
+// What an org admin may do and the scope that lets an API key do the same.
+const READ_LIKE = {
+  read: { scope: 'events:read', what: 'read' },
+  export: { scope: 'exports', what: 'export' },
+} as const;
+
 /** Lets a request through only with the right of docs/api.md section 3 for the path's org. */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
@@ -31,8 +37,27 @@ export class AdminAuthGuard implements CanActivate {
     const roles = Object.prototype.hasOwnProperty.call(principal.orgs, orgId)
       ? nonBlankRoles(principal.orgs[orgId] ?? [])
       : [];
-    if (permission === 'read' && !roles.includes(ORG_ADMIN_ROLE)) {
-      throw apiError(403, `Only org admins of "${orgId}" can read its audit log`);
+    const key = principal.apiKey;
+    if (key && key.orgId !== orgId) {
+      throw apiError(403, `This API key belongs to another organization than "${orgId}"`);
+    }
+    const admin = !key && roles.includes(ORG_ADMIN_ROLE);
+    const readLike = READ_LIKE[permission as keyof typeof READ_LIKE];
+    if (readLike && !admin && !(key && principal.scopes.includes(readLike.scope))) {
+      throw apiError(
+        403,
+        key
+          ? `This API key has no ${readLike.scope} scope`
+          : `Only org admins of "${orgId}" can ${readLike.what} its audit log`,
+      );
+    }
+    if (permission === 'manage' && !admin) {
+      throw apiError(
+        403,
+        key
+          ? 'API keys cannot manage the organization; sign in as an org admin'
+          : `Only org admins of "${orgId}" can do this`,
+      );
     }
     if (
       permission === 'write' &&

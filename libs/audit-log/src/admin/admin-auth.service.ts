@@ -15,6 +15,9 @@ import {
   OpenedAdminSession,
 } from './sessions/admin-session.service';
 import { csrfFailedMessage, sessionEndedMessage } from './sessions/session.messages';
+import { clientIp, userAgent } from '../recording/request-event';
+import { ApiKeyRefused, ApiKeyService } from './api-keys/api-key.service';
+import { looksLikeApiKey } from './api-keys/api-key-secret';
 
 export const SESSION_COOKIE = 'auditkit_session';
 export const CSRF_COOKIE = 'auditkit_csrf';
@@ -44,6 +47,7 @@ export class AdminAuthService {
   constructor(
     @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
     private readonly sessions: AdminSessionService,
+    private readonly apiKeys: ApiKeyService,
   ) {
     if (options.jwt) this.verifier = new JwtVerifier(options.jwt);
     this.sessionTtlMs = Math.round(options.sessionTtlHours * HOUR);
@@ -59,12 +63,26 @@ export class AdminAuthService {
    * cookie-authenticated writes must carry the session's CSRF token.
    */
   async authenticate(req: Request): Promise<AuditPrincipal> {
+    const header = req.headers.authorization;
+    // An org API key is taken in every mode, a host's own sign-in included: integrations use
+    // keys that an org admin made, whoever signs the people in.
+    const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (bearer !== undefined && looksLikeApiKey(bearer)) {
+      try {
+        return await this.apiKeys.authenticate(bearer, {
+          ip: clientIp(req),
+          userAgent: userAgent(req),
+        });
+      } catch (err) {
+        if (err instanceof ApiKeyRefused) throw unauthorized(err.message);
+        throw err;
+      }
+    }
     if (this.options.resolvePrincipal) {
       const principal = this.options.resolvePrincipal(req);
       if (!principal) throw unauthorized('Sign in to view the audit log');
       return principal;
     }
-    const header = req.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (!match) throw unauthorized('The Authorization header must be "Bearer <token>"');

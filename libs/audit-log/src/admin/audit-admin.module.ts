@@ -9,6 +9,8 @@ import { StreamCursorCodec } from '../query/stream-cursor';
 import { StreamQueryService } from '../query/stream-query.service';
 import { AUDIT_REQUEST_GUARD } from '../http/http.constants';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { ApiKeyService } from './api-keys/api-key.service';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AdminAuthService } from './admin-auth.service';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
 import {
@@ -49,6 +51,7 @@ import { UiController } from './ui.controller';
     BulkIngestController,
     SessionController,
     UserSessionsController,
+    ApiKeysController,
     IntegrityController,
     HealthController,
     UiController,
@@ -60,6 +63,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
     AdminAuthService,
+    ApiKeyService,
     {
       provide: AdminSessionService,
       useFactory: (dataSource: DataSource, o: ResolvedAuditAdminOptions) =>
@@ -120,9 +124,10 @@ export class AuditAdminModule extends AuditAdminConfigurableModule implements Ne
     // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
     const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
     consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);
-    consumer
-      .apply(BodyLimitMiddleware)
-      .exclude(bulk)
-      .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.POST });
+    consumer.apply(BodyLimitMiddleware).exclude(bulk).forRoutes(
+      { path: 'admin/v1/*path', method: RequestMethod.POST },
+      // PATCH destinations (AuditDestinationsModule) reads its body through the same limits.
+      { path: 'admin/v1/*path', method: RequestMethod.PATCH },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import { json, NextFunction, Request, RequestHandler, Response } from 'express';
+import { json, NextFunction, raw, Request, RequestHandler, Response } from 'express';
 import { isUtf8 } from 'node:buffer';
 import {
   AUDIT_ADMIN_RESOLVED_OPTIONS,
@@ -9,6 +9,7 @@ import { apiError, ApiException } from '../http/api-error';
 import { findTooDeep, MAX_BODY_DEPTH } from '../http/json-depth';
 import { tooDeepError } from '../http/validate-dto';
 import { BULK_MAX_EVENTS } from './ingest.service';
+import { BulkAdmission } from './bulk-admission';
 
 /**
  * Parses JSON bodies with a limit: a larger body is a 413 before anything reads it, decompressed
@@ -20,12 +21,18 @@ import { BULK_MAX_EVENTS } from './ingest.service';
 abstract class JsonBodyLimit implements NestMiddleware {
   private readonly parser: RequestHandler;
 
+  /**
+   * With `admission`, the body is read as bytes, then waits for a turn, and only then is parsed
+   * (see bulk-admission.ts): a request that waits holds a buffer, not a thousand objects.
+   */
   protected constructor(
     private readonly limit: number,
     private readonly depth: number,
+    private readonly admission?: BulkAdmission,
   ) {
     // Every body is JSON here: one sent without a Content-Type is read as JSON, not ignored.
-    this.parser = json({ limit, strict: true, type: () => true, verify: requireUtf8 });
+    const options = { limit, type: () => true, verify: requireUtf8 };
+    this.parser = admission ? raw(options) : json({ ...options, strict: true });
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
@@ -38,10 +45,44 @@ abstract class JsonBodyLimit implements NestMiddleware {
     }
     this.parser(req, res, (err?: unknown) => {
       if (err) return next(readError(err, req, this.limit));
-      const deep = findTooDeep(req.body, this.depth);
-      if (deep) return next(tooDeepError(deep, 'pointer'));
-      next();
+      if (!this.admission) return this.checked(req, next);
+      this.admission.enter(res).then(
+        (admitted) => {
+          if (!admitted) return;
+          if (Buffer.isBuffer(req.body)) {
+            const parsed = parseStrictJson(req.body);
+            if (parsed instanceof ApiException) return next(parsed);
+            req.body = parsed;
+          }
+          this.checked(req, next);
+        },
+        (refused: unknown) => next(refused),
+      );
     });
+  }
+
+  private checked(req: Request, next: NextFunction): void {
+    const deep = findTooDeep(req.body, this.depth);
+    if (deep) return next(tooDeepError(deep, 'pointer'));
+    next();
+  }
+}
+
+/**
+ * What body-parser's `json({ strict: true })` makes of bytes already read and checked as UTF-8:
+ * an object or an array, else the 400 it would have given (which echoes none of the body).
+ */
+function parseStrictJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  // As body-parser: no body is an empty object.
+  if (text.length === 0) return {};
+  // JSON's whitespace is space, tab, LF and CR.
+  const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
+  if (first !== '{' && first !== '[') return invalidBody('The body is not valid JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return invalidBody('The body is not valid JSON');
   }
 }
 
@@ -74,6 +115,7 @@ export class BulkBodyLimitMiddleware extends JsonBodyLimit {
     super(
       Math.min(BULK_MAX_EVENTS * (options.maxBodyBytes + 1) + 64, BULK_MAX_BODY_BYTES),
       MAX_BODY_DEPTH + 2,
+      new BulkAdmission(),
     );
   }
 }

@@ -11,7 +11,13 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { apiError, ApiErrorObject, ApiException, ApiExceptionFilter } from '../http/api-error';
+import {
+  apiError,
+  ApiErrorObject,
+  ApiException,
+  ApiExceptionFilter,
+  invalidBody,
+} from '../http/api-error';
 import { apiBase } from '../http/api-base';
 import { jsonPointer } from '../http/json-depth';
 import { ApiAdminAuth, ApiCsrfHeader, ApiErrors } from '../http/openapi/decorators';
@@ -168,14 +174,7 @@ export class BulkIngestController {
 /** The items of a bulk body, or the 400 (413 for too many) that says what is wrong with it. */
 function bulkItems(body: unknown): unknown[] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiException(400, [
-      {
-        status: '400',
-        code: 'invalid_body',
-        title: 'Invalid body',
-        detail: 'The body must be a JSON object with an events array',
-      },
-    ]);
+    throw invalidBody('The body must be a JSON object with an events array');
   }
   const unknown = Object.keys(body).filter((k) => k !== 'events');
   if (unknown.length) {

@@ -21,7 +21,7 @@ import {
   DecodedCursor,
   InvalidCursorError,
 } from '../query/cursor';
-import { EventFilters, EventListQueryDto } from '../query/event-filters';
+import { EventFilters, EventListQueryDto, plainPageQuery } from '../query/event-filters';
 import { EventQueryService } from '../query/event-query.service';
 import { AuditService } from '../recording/audit.service';
 import { AdminAuthGuard } from './admin-auth.guard';
@@ -107,8 +107,9 @@ export class EventsController {
     @Query() raw: Record<string, unknown>,
     @Req() req: Request,
   ) {
-    const dto = validateDto(EventListQueryDto, raw, 'parameter');
+    const dto = plainPageQuery(raw) ?? validateDto(EventListQueryDto, raw, 'parameter');
     const sent = toEventFilters(dto, this.catalog, 'parameter');
+    if (dto.sortOrder !== undefined) sent.sortOrder = dto.sortOrder as 'asc' | 'desc';
     let limit: number | undefined;
     if (dto.limit !== undefined) {
       limit = Number(dto.limit);
@@ -132,16 +133,17 @@ export class EventsController {
       limit ??= cursor.limit;
     }
     const size = limit ?? 100;
+    const order = filters.sortOrder ?? 'desc';
     let events;
     let next: CursorPosition | null = null;
     let prev: CursorPosition | null = null;
     if (cursor?.direction === 'prev') {
-      const page = await this.query.pageBefore(orgId, filters, size, cursor.position);
+      const page = await this.query.pageBefore(orgId, filters, size, cursor.position, order);
       events = page.events;
       next = page.last;
       if (page.more) prev = page.first;
     } else {
-      const page = await this.query.page(orgId, filters, size, cursor?.position);
+      const page = await this.query.page(orgId, filters, size, cursor?.position, order);
       events = page.events;
       next = page.next;
       // Only a page reached with a cursor has a page before it.

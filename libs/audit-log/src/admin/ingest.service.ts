@@ -11,6 +11,8 @@ import { PreparedEvent } from '../store/event-row';
 import { wasFoundStored } from '../store/event-store';
 import { IdempotencyService } from './idempotency.service';
 import { IngestEventDto } from './ingest-event.dto';
+import { isPlainIngestEvent } from './ingest-event.check';
+import { findTooDeep, MAX_BODY_DEPTH } from '../http/json-depth';
 
 /** Most events in one bulk request (docs/api.md). */
 export const BULK_MAX_EVENTS = 1000;
@@ -59,7 +61,10 @@ export function prepareIngestEvent(
   at = '',
 ): PreparedEvent {
   try {
-    validateDto(IngestEventDto, body, 'pointer');
+    // The common, well-formed body skips class-validator (ingest-event.check.ts says why).
+    if (!isPlainIngestEvent(body) || findTooDeep(body, MAX_BODY_DEPTH)) {
+      validateDto(IngestEventDto, body, 'pointer');
+    }
     const raw = body as Record<string, unknown>;
     let prepared;
     try {

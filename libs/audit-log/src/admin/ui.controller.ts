@@ -4,6 +4,7 @@ import {
   ResolvedAuditAdminOptions,
 } from './audit-admin.module-definition';
 import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiExcludeController } from '../http/openapi/swagger';
@@ -37,15 +38,19 @@ function listUiFiles(): Set<string> {
   );
 }
 
-const cache = new Map<string, Buffer>();
+const cache = new Map<string, { body: Buffer; etag: string }>();
 
-function file(name: string): Buffer {
-  let body = cache.get(name);
-  if (!body) {
-    body = readFileSync(join(UI_DIR, name));
-    cache.set(name, body);
+function file(name: string): { body: Buffer; etag: string } {
+  let entry = cache.get(name);
+  if (!entry) {
+    const body = readFileSync(join(UI_DIR, name));
+    // The files' own validator, so that revalidation works whatever the host's `etag` setting
+    // (the admin app turns Express's off: hashing every JSON answer cost its API time).
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    entry = { body, etag };
+    cache.set(name, entry);
   }
-  return body;
+  return entry;
 }
 
 /**
@@ -100,6 +105,9 @@ export class UiController {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-cache');
-    res.send(file(name));
+    const { body, etag } = file(name);
+    res.setHeader('ETag', etag);
+    // Express answers 304 on a matching If-None-Match (req.fresh) for an ETag set by hand too.
+    res.send(body);
   }
 }

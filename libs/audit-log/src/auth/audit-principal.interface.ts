@@ -10,6 +10,11 @@ export interface AuditPrincipal {
   orgs: Record<string, string[]>;
   /** Granted scopes, e.g. `['events:write']`. */
   scopes: string[];
+  /**
+   * Set when the caller is an org API key: it acts within its one org and its scopes only, and
+   * never as an org admin (it cannot manage keys, sessions or destinations).
+   */
+  apiKey?: { id: string; orgId: string };
 }
 
 /** The role that opens an org's audit log. */

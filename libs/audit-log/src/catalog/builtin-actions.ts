@@ -136,6 +136,24 @@ export const BUILTIN_ACTIONS: readonly AuditActionDefinition[] = [
     'Audit log downloaded',
     '{actor} downloaded an audit log export',
   ),
+  a(
+    'organization',
+    'api_key_created',
+    'API key created',
+    '{actor} created the API key {target.api_key}',
+  ),
+  a(
+    'organization',
+    'api_key_revoked',
+    'API key revoked',
+    '{actor} revoked the API key {target.api_key}',
+  ),
+  a(
+    'organization',
+    'revoked_api_key_used',
+    'Revoked API key used',
+    'Someone tried to use the revoked API key {target.api_key}',
+  ),
 
   a(
     'security_policies',

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { changedRows } from '../store/changed-rows';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { EVENTS_TABLE, EXPORTS_TABLE } from '../store/store.constants';
 import { ExportRecord, ExportSpec, ExportStatus } from './export-record';
@@ -229,13 +230,6 @@ export class ExportRepository {
 
   /** Runs a conditional statement and says whether it changed a row. */
   private async changed(sql: string, params: unknown[]): Promise<boolean> {
-    // A query runner gives the affected-row count on both drivers (DataSource.query does not on SQLite).
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = await runner.query(sql, params, true);
-      return (result.affected ?? 0) > 0;
-    } finally {
-      await runner.release();
-    }
+    return (await changedRows(this.dataSource, sql, params)) > 0;
   }
 }

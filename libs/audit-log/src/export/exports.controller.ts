@@ -55,7 +55,7 @@ export class ExportsController {
   })
   @ApiErrors(400, 401, 403, 413, 415, 422, 429, 503)
   @HttpCode(202)
-  @RequirePermission('read')
+  @RequirePermission('export')
   @RateLimit('exports')
   async create(
     @Param('orgId') orgId: string,
@@ -112,7 +112,7 @@ export class ExportsController {
   @ApiParam({ name: 'exportId', description: 'The export id.' })
   @ApiJson(200, 'ExportDocument', 'The export.')
   @ApiErrors(401, 403, 404, 503)
-  @RequirePermission('read')
+  @RequirePermission('export')
   async one(
     @Param('orgId') orgId: string,
     @Param('exportId') exportId: string,

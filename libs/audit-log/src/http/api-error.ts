@@ -354,7 +354,8 @@ function decodedFrom(req: Request | undefined): string | undefined {
   return ENCODINGS.includes(encoding) ? encoding : undefined;
 }
 
-function invalidBody(detail: string, status = 400): ApiException {
+/** The body as a whole is wrong (not an object, not JSON...): 400 `invalid_body` unless told. */
+export function invalidBody(detail: string, status = 400): ApiException {
   const [code, title] =
     status === 400 ? ['invalid_body', 'Invalid body'] : (TITLES[status] ?? ['error', 'Error']);
   return new ApiException(status, [{ status: String(status), code, title, detail }]);

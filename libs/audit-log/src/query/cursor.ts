@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { LocationMatch } from '../location/location-filter';
 import type { EventFilters } from './event-filters';
 
 /** A position in the newest-first order: the last row of a page (or the first, going back). */
@@ -58,8 +59,19 @@ export function filtersKey(orgId: string, f: EventFilters, withDates = true): st
     sortedList(f.actor),
     sortedList(f.ip),
     sortedList(f.product),
+    // Left out when absent, so that the digests of cursors made before these existed hold.
+    ...(f.locations ? [locationsKey(f.locations)] : []),
+    ...(f.sortOrder ? [f.sortOrder] : []),
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+}
+
+/** The `location` filter in a canonical form: each match's fields in order, matches sorted. */
+function locationsKey(locations: readonly LocationMatch[]): string {
+  const each = locations.map((l) =>
+    JSON.stringify([l.countryName ?? null, l.regionName ?? null, l.city ?? null]),
+  );
+  return JSON.stringify([...new Set(each)].sort());
 }
 
 /**
@@ -102,9 +114,11 @@ export class CursorCodec {
     ];
     const carried = this.seal([...head, compact(filters)]);
     if (carried.length <= CURSOR_MAX_LENGTH) return carried;
+    // The order stays with the dates: which bound a walk moves away from depends on it.
     const dates: EventFilters = {};
     if (filters.from !== undefined) dates.from = filters.from;
     if (filters.to !== undefined) dates.to = filters.to;
+    if (filters.sortOrder !== undefined) dates.sortOrder = filters.sortOrder;
     return this.seal([...head, dates, filtersKey(orgId, filters, false)]);
   }
 
@@ -199,10 +213,14 @@ export class CursorCodec {
     }
     const conflicts: CursorConflict[] = [];
     const { position, direction } = cursor;
+    // Oldest first, `next` walks toward newer rows: away from `from`, toward `to`.
+    const towardOlder = (direction === 'next') !== (cursor.query.sortOrder === 'asc');
     const movesAwayFrom = (field: 'from' | 'to', value: number) =>
       field === 'to'
-        ? direction === 'next' && value >= position.time
-        : direction === 'prev' && value <= position.time;
+        ? towardOlder && value >= position.time
+        : !towardOlder && value <= position.time;
+    if (sent.sortOrder !== undefined && sent.sortOrder !== cursor.query.sortOrder)
+      conflicts.push(conflict('sortOrder', cursor.query.sortOrder ?? 'desc', (v) => v));
     for (const field of ['from', 'to'] as const) {
       const value = sent[field];
       if (value === undefined || value === cursor.query[field] || movesAwayFrom(field, value))
@@ -217,7 +235,7 @@ export class CursorCodec {
           detail:
             'cursor was made for a query too large to carry in it: send it with the same filters, or start again without it',
         });
-      const { from: _from, to: _to, ...rest } = sent;
+      const { from: _from, to: _to, sortOrder: _order, ...rest } = sent;
       return { filters: withoutUndefined({ ...rest, ...cursor.query }), conflicts };
     }
     const carried = cursor.query;
@@ -240,6 +258,12 @@ export class CursorCodec {
       if (JSON.stringify(sortedList(value)) !== JSON.stringify(sortedList(carried[field])))
         conflicts.push(conflict(parameter, carried[field], (v) => v.join(',')));
     }
+    if (
+      sent.locations !== undefined &&
+      (carried.locations === undefined ||
+        locationsKey(sent.locations) !== locationsKey(carried.locations))
+    )
+      conflicts.push(conflict('location', carried.locations, (v) => JSON.stringify(v)));
     return { filters: carried, conflicts };
   }
 
@@ -277,6 +301,8 @@ function compact(f: EventFilters): EventFilters {
   if (f.actor) out.actor = sortedList(f.actor)!;
   if (f.ip) out.ip = sortedList(f.ip)!;
   if (f.product) out.product = sortedList(f.product)!;
+  if (f.locations) out.locations = f.locations;
+  if (f.sortOrder !== undefined) out.sortOrder = f.sortOrder;
   return out;
 }
 

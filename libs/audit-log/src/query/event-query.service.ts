@@ -29,7 +29,8 @@ export interface EventPageBefore {
 }
 
 /**
- * Reads an org's events newest first (time desc, id desc) with keyset paging. Every shape walks
+ * Reads an org's events newest first (time desc, id desc), or oldest first (`asc`), with keyset
+ * paging. Every shape walks
  * an index in order, so a page 100,000 rows deep costs what the first one does: on MariaDB the
  * index is forced, since its optimizer otherwise scans for keyset conditions (measured in bench/search.bench.ts; see README, Performance).
  */
@@ -55,8 +56,9 @@ export class EventQueryService {
     filters: EventFilters,
     limit: number,
     after?: CursorPosition,
+    order: 'desc' | 'asc' = 'desc',
   ): Promise<EventPage> {
-    const { sql, params } = this.build(orgId, filters, limit + 1, after);
+    const { sql, params } = this.build(orgId, filters, limit + 1, after, order);
     const rows: EventRow[] = await this.dataSource.query(sql, params);
     const more = rows.length > limit;
     const pageRows = more ? rows.slice(0, limit) : rows;
@@ -71,16 +73,19 @@ export class EventQueryService {
   }
 
   /**
-   * The `limit` matching rows just newer than `before`, newest first: the page before the one
-   * that starts at `before` (the `links.prev` of GET events). Walks the same index backwards.
+   * The `limit` matching rows just before `before` in `order`, in that order: the page before
+   * the one that starts at `before` (the `links.prev` of GET events). Walks the same index the
+   * other way.
    */
   async pageBefore(
     orgId: string,
     filters: EventFilters,
     limit: number,
     before: CursorPosition,
+    order: 'desc' | 'asc' = 'desc',
   ): Promise<EventPageBefore> {
-    const { sql, params } = this.build(orgId, filters, limit + 1, before, 'asc');
+    const back = order === 'desc' ? 'asc' : 'desc';
+    const { sql, params } = this.build(orgId, filters, limit + 1, before, back);
     const rows: EventRow[] = await this.dataSource.query(sql, params);
     const more = rows.length > limit;
     const pageRows = (more ? rows.slice(0, limit) : rows).reverse();

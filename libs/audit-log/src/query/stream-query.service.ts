@@ -12,6 +12,8 @@ export interface StreamEvent {
   event: AuditEvent;
   /** `recorded_at`: when the event reached AuditKit (ISO 8601 UTC, ms). */
   processedAt: string;
+  /** The event's chain hash (hex), null for events written without tamper evidence. */
+  hash: string | null;
 }
 
 /** One page of the stream and the cursor state to come back with (always one). */
@@ -50,6 +52,7 @@ export class StreamQueryService {
     const events = pageRows.map((r) => ({
       event: rowToEvent(r),
       processedAt: new Date(Number(r.recorded_at)).toISOString(),
+      hash: r.hash,
     }));
     const seqs = pageRows.map((r) => Number(r.seq));
     const filters = { from: state.from, to: state.to };

@@ -4,3 +4,4 @@ export { EVENTS_TABLE, TERMS_TABLE, ORG_STATE_TABLE, EVENT_COLUMNS } from './eve
 export const EXPORTS_TABLE = 'auditkit_exports';
 export const IDEMPOTENCY_TABLE = 'auditkit_idempotency_keys';
 export const MIGRATIONS_TABLE = 'auditkit_migrations';
+export const DESTINATIONS_TABLE = 'auditkit_destinations';

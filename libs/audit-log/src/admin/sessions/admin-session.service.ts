@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { AuditPrincipal } from '../../auth/audit-principal.interface';
 import { nonBlankRoles } from '../../auth/claims';
 import { AuditClock, systemClock } from '../../common/clock';
+import { changedRows } from '../../store/changed-rows';
 import { placeholders } from '../../store/dialect';
 import { ADMIN_SESSIONS_TABLE } from '../../store/migrations/1764100000000-admin-sessions';
 
@@ -142,19 +143,12 @@ export class AdminSessionService {
     );
   }
 
-  private async delete(where: string, params: unknown[]): Promise<number> {
-    // A query runner gives the affected-row count on both drivers (DataSource.query does not on SQLite).
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = await runner.query(
-        `DELETE FROM ${ADMIN_SESSIONS_TABLE} WHERE ${where}`,
-        params,
-        true,
-      );
-      return Number(result.affected ?? 0);
-    } finally {
-      await runner.release();
-    }
+  private delete(where: string, params: unknown[]): Promise<number> {
+    return changedRows(
+      this.dataSource,
+      `DELETE FROM ${ADMIN_SESSIONS_TABLE} WHERE ${where}`,
+      params,
+    );
   }
 }
 

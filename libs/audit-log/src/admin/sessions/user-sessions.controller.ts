@@ -34,7 +34,7 @@ export class UserSessionsController {
   @ApiParam({ name: 'userId', description: 'The user (`sub`), at most 1024 characters.' })
   @ApiJson(200, 'UserSessionsEnded', 'How many sessions were ended.')
   @ApiErrors(400, 401, 403, 405, 503)
-  @RequirePermission('read')
+  @RequirePermission('manage')
   async endAll(@Param('orgId') orgId: string, @Param('userId') userId: string) {
     if (this.auth.hostMode) throw apiError(405, hostManagesSessionsMessage());
     if (userId.length > MAX_USER_ID) {

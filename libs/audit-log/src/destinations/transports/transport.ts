@@ -12,6 +12,12 @@ export interface DeliveryBatch {
   readonly lastHash: string | null;
   /** The events as GET events-stream renders them (the Atlassian resource with `processedAt`). */
   readonly events: readonly DeliveredEvent[];
+  /**
+   * A test sent from the API (`POST .../destinations/{id}/test`): no events (`firstSeq` is the
+   * next seq to deliver, `lastSeq` the one before it) and no cursor moves. A transport that has
+   * nothing to send for an empty batch checks that it can reach the receiver.
+   */
+  readonly test?: boolean;
 }
 
 /** An event as the stream renders it; `attributes.seq` is its place in the org's sequence. */

@@ -142,6 +142,13 @@ export function ApiEventListQuery(): MethodDecorator & ClassDecorator {
       schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     }),
     ApiQuery({
+      name: 'sortOrder',
+      required: false,
+      description:
+        '`desc`: newest first; `asc`: oldest first. By event time (`time`, then id); the cursor keeps it.',
+      schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' },
+    }),
+    ApiQuery({
       name: 'cursor',
       required: false,
       description:
