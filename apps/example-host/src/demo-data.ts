@@ -2,11 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BUILTIN_ACTIONS } from '@auditkit/nestjs';
 
+/** The built-in actions the audit log records itself: its exports and its org API keys. */
+const AUDIT_LOG_ACTIONS = /^(audit_log_|api_key_|revoked_api_key_)/;
+
 /**
- * The built-in actions a host records: all but those whose id starts with `audit_log_`, which
- * the audit log records itself (its export feature).
+ * The built-in actions a host records: all but those the audit log records itself (its export
+ * feature and its API keys).
  */
-export const HOST_ACTIONS = BUILTIN_ACTIONS.filter((a) => !a.id.startsWith('audit_log_'));
+export const HOST_ACTIONS = BUILTIN_ACTIONS.filter((a) => !AUDIT_LOG_ACTIONS.test(a.id));
 
 /** Options of `recordDemoActivity()`. */
 export interface DemoActivityOptions {
