@@ -1,12 +1,47 @@
+import Database from 'better-sqlite3';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 
 // The admin app as `npm start` runs it: the built entry point (`npm test` builds first).
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'admin', 'src', 'main.js');
+const CLI = join(__dirname, '..', '..', 'dist', 'apps', 'admin', 'src', 'cli.js');
+const DAY = 24 * 3600 * 1000;
+
+/** Starts the built app; resolves once its log has `line`, with the output so far. */
+async function startUntil(
+  env: Record<string, string>,
+  args: string[],
+  line: string,
+  timeoutMs: number,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  let output = '';
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + timeoutMs;
+  while (!output.includes(line)) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`no "${line}":\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => output };
+}
+
+/** Sends SIGTERM and waits for the process to end. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  return exited;
+}
 
 describe('starting the admin app', () => {
   let dataDir: string;
@@ -171,5 +206,114 @@ describe('starting the admin app', () => {
       expect(await exited).toBe('SIGTERM');
       expect(output).not.toMatch(/ERROR/);
     });
+  });
+
+  describe('npm start: the demo on SQLite, without Redis or SMTP', () => {
+    let demoDir: string;
+    let child: ChildProcess | undefined;
+
+    beforeAll(() => {
+      demoDir = mkdtempSync(join(tmpdir(), 'auditkit-demo-'));
+    });
+
+    afterAll(async () => {
+      if (child) await stop(child);
+      rmSync(demoDir, { recursive: true, force: true });
+    });
+
+    it('records months of activity with a daily rhythm; the first purge removes the oldest weeks and the chain still verifies', async () => {
+      const port = 40000 + Math.floor(Math.random() * 1000);
+      const env = {
+        AUDITKIT_DATA_DIR: demoDir,
+        DATABASE_URL: `sqlite:${join(demoDir, 'auditkit.db')}`,
+        PORT: String(port),
+      };
+      const started = Date.now();
+      const app = await startUntil(env, ['--demo'], 'Demo ready', 240_000);
+      child = app.child;
+      const link = readFileSync(join(demoDir, 'demo-sign-in.url'), 'utf8').trim();
+      const token = link.slice(link.indexOf('#token=') + '#token='.length);
+      const histogram = async (query: string) => {
+        const res = await fetch(
+          `http://127.0.0.1:${port}/admin/v1/orgs/acme/events-histogram?${query}`,
+          { headers: { authorization: `Bearer ${token}` } },
+        );
+        expect(res.status).toBe(200);
+        return (await res.json()) as {
+          data: { start: string; total: number; byCategory: Record<string, number> }[];
+          meta: { total: number; source: string };
+        };
+      };
+      const days = await histogram(`from=${started - 202 * DAY}&interval=day`);
+      expect(days.meta.source).toBe('rollup');
+      expect(days.meta.total).toBeGreaterThan(2000);
+      const active = days.data.filter((b) => b.total > 0);
+      // The story starts 200 days back and runs to today.
+      const oldest = Date.parse(active[0].start);
+      expect(oldest).toBeLessThan(started - 199 * DAY);
+      expect(oldest).toBeGreaterThan(started - 201 * DAY);
+      expect(Date.parse(active[active.length - 1].start)).toBeGreaterThan(started - 2 * DAY);
+      // Every month has activity, in all five types.
+      for (let month = 0; month < 6; month++) {
+        const slice = days.data.filter((b) => {
+          const t = Date.parse(b.start);
+          return t >= started - (month + 1) * 30 * DAY && t < started - month * 30 * DAY;
+        });
+        expect(slice.reduce((n, b) => n + b.total, 0)).toBeGreaterThan(100);
+      }
+      for (const category of [
+        'site_product_users',
+        'groups',
+        'organization',
+        'security_policies',
+        'user_accounts',
+      ])
+        expect(days.data.reduce((n, b) => n + b.byCategory[category], 0)).toBeGreaterThan(20);
+      // The rhythm: weekdays outweigh weekends, working hours outweigh nights.
+      const weekday = days.data.filter((b) => ![0, 6].includes(new Date(b.start).getUTCDay()));
+      const weekend = days.data.filter((b) => [0, 6].includes(new Date(b.start).getUTCDay()));
+      const perDay = (list: typeof days.data) =>
+        list.reduce((n, b) => n + b.total, 0) / list.length;
+      expect(perDay(weekday)).toBeGreaterThan(4 * perDay(weekend));
+      const hours = await histogram(`from=${started - 40 * DAY}&to=${started}&interval=hour`);
+      const byHour = new Array(24).fill(0);
+      for (const b of hours.data) byHour[new Date(b.start).getUTCHours()] += b.total;
+      const working = byHour.slice(9, 17).reduce((n, x) => n + x, 0) / 8;
+      const night = byHour.slice(0, 6).reduce((n, x) => n + x, 0) / 6;
+      expect(working).toBeGreaterThan(10 * Math.max(night, 1));
+      await stop(child);
+      child = undefined;
+
+      // The first purge (180 days) removes the oldest weeks, and the chain verifies after it.
+      const cli = (args: string[]) =>
+        spawnSync(process.execPath, [CLI, ...args], {
+          env: { PATH: process.env.PATH, ...env },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+      const purge = cli(['purge']);
+      expect(purge.status).toBe(0);
+      const removed = Number(/acme: removed (\d+) events/.exec(purge.stdout)?.[1]);
+      expect(removed).toBeGreaterThan(100);
+      const db = new Database(join(demoDir, 'auditkit.db'), { readonly: true });
+      try {
+        const { oldest: left } = db
+          .prepare(`SELECT MIN(occurred_at) AS oldest FROM auditkit_events WHERE org_id = 'acme'`)
+          .get() as { oldest: number };
+        expect(left).toBeGreaterThanOrEqual(Date.now() - 180 * DAY - 60_000);
+        expect(left).toBeLessThan(Date.now() - 170 * DAY);
+        const [events, counted] = [
+          `SELECT COUNT(*) AS n FROM auditkit_events WHERE org_id = 'acme'`,
+          `SELECT SUM(events) AS n FROM auditkit_activity_rollup WHERE org_id = 'acme'`,
+        ].map((sql) => Number((db.prepare(sql).get() as { n: number }).n));
+        expect(counted).toBe(events);
+        expect(events + removed).toBe(days.meta.total);
+      } finally {
+        db.close();
+      }
+      const verify = cli(['verify', '--org', 'acme']);
+      expect(verify.stderr).toBe('');
+      expect(verify.status).toBe(0);
+    }, 300_000);
   });
 });

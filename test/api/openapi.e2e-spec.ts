@@ -344,6 +344,23 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect((await call('get', url, { token: await writer() })).status).toBe(403);
   });
 
+  it('GET events-histogram: 200 (rollup and events), 400, 401, 403', async () => {
+    const a = await admin();
+    const url = '/admin/v1/orgs/acme/events-histogram';
+    const days = json(await call('get', `${url}?interval=day`, { token: a }));
+    expect(days.meta.source).toBe('rollup');
+    expect(days.meta.total).toBeGreaterThan(0);
+    const hours = json(
+      await call('get', `${url}?interval=hour&from=${Date.now() - 86_400_000}&actor=u-1`, {
+        token: a,
+      }),
+    );
+    expect(hours.meta.source).toBe('events');
+    expect((await call('get', `${url}?interval=week`, { token: a })).status).toBe(400);
+    expect((await call('get', url)).status).toBe(401);
+    expect((await call('get', url, { token: await outsider() })).status).toBe(403);
+  });
+
   it('GET integrity: 200, 401, 403', async () => {
     const report = await call('get', '/admin/v1/orgs/acme/integrity', { token: await admin() });
     expect(json(report).data.attributes.ok).toBe(true);

@@ -1,5 +1,5 @@
-import { AuditEventInput, AuditTarget, BUILTIN_ACTIONS } from '@auditkit/nestjs';
-import { prng } from '../../example-host/src/demo-data';
+import { AuditEventInput, AuditTarget } from '@auditkit/nestjs';
+import { HOST_ACTIONS, prng } from '../../example-host/src/demo-data';
 
 const FIRST = [
   'Jane',
@@ -72,7 +72,7 @@ export function* demoEvents(
   });
   const site = { id: 's-1', name: `${orgId}.atlassian.test` };
   const span = days * 24 * 3600 * 1000;
-  const actions = BUILTIN_ACTIONS.filter((a) => !a.id.startsWith('audit_log_'));
+  const actions = HOST_ACTIONS;
   for (let i = 0; i < count; i++) {
     const action = i < actions.length ? actions[i] : pick(actions);
     const actor = action.category === 'user_accounts' ? pick(users) : users[Math.floor(rand() * 3)];

@@ -2,11 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BUILTIN_ACTIONS } from '@auditkit/nestjs';
 
+/** The built-in actions the audit log records itself: its exports and its org API keys. */
+const AUDIT_LOG_ACTIONS = /^(audit_log_|api_key_|revoked_api_key_)/;
+
 /**
- * The built-in actions a host records: all but those whose id starts with `audit_log_`, which
- * the audit log records itself (its export feature).
+ * The built-in actions a host records: all but those the audit log records itself (its export
+ * feature and its API keys).
  */
-export const HOST_ACTIONS = BUILTIN_ACTIONS.filter((a) => !a.id.startsWith('audit_log_'));
+export const HOST_ACTIONS = BUILTIN_ACTIONS.filter((a) => !AUDIT_LOG_ACTIONS.test(a.id));
 
 /** Options of `recordDemoActivity()`. */
 export interface DemoActivityOptions {
@@ -16,6 +19,11 @@ export interface DemoActivityOptions {
   count?: number;
   /** Seed of the pseudo-random choices: the same seed makes the same story. @default 20261125 */
   seed?: number;
+  /**
+   * Told before each request, and when the setup and the tour are over: the admin app's demo
+   * moves the example host's clock there (`DemoClock`), so that the story spreads over months.
+   */
+  pace?: { beforeRequest(): void; startActivities(): void };
 }
 
 /** What `recordDemoActivity()` did. */
@@ -154,6 +162,7 @@ class DemoRecorder {
     private readonly base: string,
     readonly orgId: string,
     private readonly random: () => number,
+    private readonly pace?: DemoActivityOptions['pace'],
   ) {
     const label = orgId
       .toLowerCase()
@@ -216,6 +225,7 @@ class DemoRecorder {
     options: { action?: string; headers?: Record<string, string> } = {},
   ): Promise<T> {
     const url = path.startsWith('/me/') ? path : `/orgs/${encodeURIComponent(this.orgId)}${path}`;
+    this.pace?.beforeRequest();
     const res = await fetch(`${this.base}${url}`, {
       method,
       headers: this.headers(actor, options.headers),
@@ -892,7 +902,7 @@ export async function recordDemoActivity(
 ): Promise<DemoActivitySummary> {
   const { base, close } = await baseUrlOf(server);
   try {
-    const recorder = new DemoRecorder(base, opts.orgId, prng(opts.seed ?? 20261125));
+    const recorder = new DemoRecorder(base, opts.orgId, prng(opts.seed ?? 20261125), opts.pace);
     const ownerActor = recorder.actorFor(0);
     const owner: DemoUser = {
       id: `${opts.orgId}-owner`,
@@ -910,6 +920,7 @@ export async function recordDemoActivity(
     };
     await recorder.setUp(owner);
     await recorder.tour();
+    opts.pace?.startActivities();
     for (let i = 0; i < (opts.count ?? 150); i++) await recorder.randomActivity();
 
     const missing = HOST_ACTIONS.map((a) => a.id).filter((id) => !recorder.actions[id]);

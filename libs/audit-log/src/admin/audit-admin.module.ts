@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { CursorCodec } from '../query/cursor';
+import { EventHistogramService } from '../query/event-histogram.service';
 import { EventQueryService } from '../query/event-query.service';
 import { StreamCursorCodec } from '../query/stream-cursor';
 import { StreamQueryService } from '../query/stream-query.service';
@@ -23,6 +24,7 @@ import { BodyLimitMiddleware, BulkBodyLimitMiddleware } from './body-limit.middl
 import { BulkIngestController } from './bulk-ingest.controller';
 import { IngestService } from './ingest.service';
 import { EventsController } from './events.controller';
+import { EventsHistogramController } from './events-histogram.controller';
 import { EventsStreamController } from './events-stream.controller';
 import { HealthController } from './health.controller';
 import { IdempotencyService } from './idempotency.service';
@@ -45,6 +47,7 @@ import { UiController } from './ui.controller';
   controllers: [
     EventsController,
     EventsStreamController,
+    EventsHistogramController,
     BulkIngestController,
     SessionController,
     UserSessionsController,
@@ -70,6 +73,7 @@ import { UiController } from './ui.controller';
     AdminAuthGuard,
     { provide: AUDIT_REQUEST_GUARD, useExisting: AdminAuthGuard },
     EventQueryService,
+    EventHistogramService,
     StreamQueryService,
     IdempotencyService,
     IngestService,

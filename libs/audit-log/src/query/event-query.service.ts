@@ -126,6 +126,37 @@ export class EventQueryService {
   ): { sql: string; params: unknown[] } {
     const after = position;
     const mysql = this.dialect === 'mysql';
+    const { from, where, params, time, id } = this.filtered(orgId, f);
+    const cmp = order === 'desc' ? '<' : '>';
+    if (after) {
+      if (mysql) {
+        // The OR form, not a row constructor: with the forced index MariaDB seeks straight to it.
+        where.push(`(${time} ${cmp} ? OR (${time} = ? AND ${id} ${cmp} ?))`);
+        params.push(after.time, after.time, after.id);
+      } else {
+        // SQLite seeks the index with a row value; with the OR form it scans from the newest row.
+        where.push(`(${time}, ${id}) ${cmp} (?, ?)`);
+        params.push(after.time, after.id);
+      }
+    }
+    const select = mysql && f.q !== undefined ? 'SELECT STRAIGHT_JOIN e.*' : 'SELECT e.*';
+    const dir = order === 'desc' ? 'DESC' : 'ASC';
+    return {
+      sql: `${select} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${time} ${dir}, ${id} ${dir} LIMIT ${Number(limit)}`,
+      params,
+    };
+  }
+
+  /**
+   * The FROM and WHERE of the events that match `f` in an org, on the index that suits the
+   * filters (the terms' primary key for `q`), with the names of their time and id columns. Pages
+   * add keyset conditions and an order; the histogram groups them.
+   */
+  filtered(
+    orgId: string,
+    f: EventFilters,
+  ): { from: string; where: string[]; params: unknown[]; time: string; id: string } {
+    const mysql = this.dialect === 'mysql';
     const actors = f.actor === undefined ? undefined : asList(f.actor);
     const force = (index: string) => (mysql ? ` FORCE INDEX (${index})` : '');
     const where: string[] = [];
@@ -187,23 +218,6 @@ export class EventQueryService {
       where.push(location.sql);
       params.push(...location.params);
     }
-    const cmp = order === 'desc' ? '<' : '>';
-    if (after) {
-      if (mysql) {
-        // The OR form, not a row constructor: with the forced index MariaDB seeks straight to it.
-        where.push(`(${time} ${cmp} ? OR (${time} = ? AND ${id} ${cmp} ?))`);
-        params.push(after.time, after.time, after.id);
-      } else {
-        // SQLite seeks the index with a row value; with the OR form it scans from the newest row.
-        where.push(`(${time}, ${id}) ${cmp} (?, ?)`);
-        params.push(after.time, after.id);
-      }
-    }
-    const select = mysql && f.q !== undefined ? 'SELECT STRAIGHT_JOIN e.*' : 'SELECT e.*';
-    const dir = order === 'desc' ? 'DESC' : 'ASC';
-    return {
-      sql: `${select} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${time} ${dir}, ${id} ${dir} LIMIT ${Number(limit)}`,
-      params,
-    };
+    return { from, where, params, time, id };
   }
 }

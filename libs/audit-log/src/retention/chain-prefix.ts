@@ -1,7 +1,9 @@
 import { DataSource } from 'typeorm';
 import { eventTerms, EventRow, rowToEvent } from '../store/event-row';
 import { dialectOf } from '../store/dialect';
-import { EVENTS_TABLE, TERMS_TABLE } from '../store/event-table';
+import { EVENTS_TABLE, ROLLUP_TABLE, TERMS_TABLE } from '../store/event-table';
+import { RollupCounts } from '../store/writers/batch-plan';
+import { BatchSql } from '../store/writers/batch-sql';
 
 const SCAN_PAGE = 5000;
 
@@ -76,7 +78,9 @@ export async function countPrefix(
 /**
  * Deletes an org's events with seq up to `throughSeq`, and their exact-term rows, in batches of
  * `batchSize` events (each batch its own short transaction). The term rows are found by their
- * full primary key, recomputed from the events, since the term table has no seq.
+ * full primary key, recomputed from the events, since the term table has no seq. The same
+ * transaction takes the events off the activity rollup, dropping the hours it empties, so the
+ * histogram never counts an event that is gone.
  */
 export async function deletePrefix(
   dataSource: DataSource,
@@ -84,7 +88,9 @@ export async function deletePrefix(
   throughSeq: number,
   batchSize: number,
 ): Promise<{ events: number; terms: number }> {
-  const mysql = dialectOf(dataSource) === 'mysql';
+  const dialect = dialectOf(dataSource);
+  const mysql = dialect === 'mysql';
+  const sql = new BatchSql(dialect);
   let events = 0;
   let terms = 0;
   for (;;) {
@@ -95,9 +101,11 @@ export async function deletePrefix(
       );
       if (rows.length === 0) return { events: 0, terms: 0 };
       const keys: (string | number)[][] = [];
+      const rollup = new RollupCounts();
       for (const r of rows) {
         for (const term of eventTerms(rowToEvent(r)))
           keys.push([orgId, term, Number(r.occurred_at), r.id]);
+        rollup.add(orgId, Number(r.occurred_at), r.category, -1);
       }
       let termCount = 0;
       for (let i = 0; i < keys.length; i += 1000) {
@@ -115,6 +123,15 @@ export async function deletePrefix(
         `DELETE FROM ${EVENTS_TABLE} WHERE org_id = ? AND seq >= ? AND seq <= ?`,
         [orgId, first, last],
         true,
+      );
+      const counts = rollup.rows();
+      for (let i = 0; i < counts.length; i += 1000) {
+        const chunk = counts.slice(i, i + 1000);
+        await m.query(sql.addToRollup(chunk.length), chunk.flat());
+      }
+      await m.query(
+        `DELETE FROM ${ROLLUP_TABLE} WHERE org_id = ? AND hour_start >= ? AND hour_start <= ? AND events <= 0`,
+        [orgId, counts[0][1], counts[counts.length - 1][1]],
       );
       return { events: affected(result), terms: termCount, batch: rows.length };
     });

@@ -1,14 +1,20 @@
 import { DataSource } from 'typeorm';
 import { createTestDatabase, DATABASES, TestDatabase } from '../../../../test/support/databases';
 import { auditDataSourceOptions } from './data-source-options';
-import { EVENTS_LAYOUT, ORG_STATE_LAYOUT, TableLayout, TERMS_LAYOUT } from './event-table';
+import {
+  EVENTS_LAYOUT,
+  ORG_STATE_LAYOUT,
+  ROLLUP_LAYOUT,
+  TableLayout,
+  TERMS_LAYOUT,
+} from './event-table';
 import { runAuditLogMigrations } from './migration-runner';
 
 // The migrations keep their DDL written out (they are history); the code takes the tables'
 // columns from the layout. This holds the two together: the layout must describe, column for
 // column and in order, what the migrations create on each database.
 
-const TABLES: TableLayout[] = [EVENTS_LAYOUT, TERMS_LAYOUT, ORG_STATE_LAYOUT];
+const TABLES: TableLayout[] = [EVENTS_LAYOUT, TERMS_LAYOUT, ORG_STATE_LAYOUT, ROLLUP_LAYOUT];
 
 interface ColumnFacts {
   name: string;

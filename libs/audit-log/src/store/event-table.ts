@@ -1,5 +1,5 @@
-// The layout of the tables the write path and the readers share: events, their exact terms and
-// each org's sequence state. Everything that names their columns in code (the writers' INSERTs,
+// The layout of the tables the write path and the readers share: events, their exact terms,
+// each org's sequence state and the hourly activity rollup. Everything that names their columns in code (the writers' INSERTs,
 // the row type and mappers, the verifier's column list, the entities, the benches) takes them
 // from here. The migrations in ./migrations keep their DDL written out: they are history, and
 // must create tomorrow what they created yesterday whatever this file says by then.
@@ -101,6 +101,26 @@ export const ORG_STATE_LAYOUT = {
   },
 } as const;
 
+/**
+ * `auditkit_activity_rollup`: how many events each org has per hour (`hour_start`, epoch ms of
+ * the UTC hour of `occurred_at`) and category. The writers add a batch's counts in the same
+ * transaction as its events and the purge takes them off with the events it deletes, so it
+ * always counts exactly the stored events; the activity histogram reads it instead of them.
+ */
+export const ROLLUP_LAYOUT = {
+  name: 'auditkit_activity_rollup',
+  charset: 'ascii',
+  columns: {
+    orgId: col('org_id', 'VARCHAR(64)', ascii),
+    hourStart: col('hour_start', 'BIGINT'),
+    category: col('category', 'VARCHAR(128)', ascii),
+    events: col('events', 'BIGINT'),
+  },
+} as const;
+
+/** The rollup's time grain: one row per org, category and UTC hour. */
+export const ROLLUP_GRAIN_MS = 3_600_000;
+
 /** A table of the layout. */
 export interface TableLayout {
   readonly name: string;
@@ -112,6 +132,7 @@ export interface TableLayout {
 export const EVENTS_TABLE = EVENTS_LAYOUT.name;
 export const TERMS_TABLE = TERMS_LAYOUT.name;
 export const ORG_STATE_TABLE = ORG_STATE_LAYOUT.name;
+export const ROLLUP_TABLE = ROLLUP_LAYOUT.name;
 
 type Columns<T extends TableLayout> = T['columns'][keyof T['columns']];
 

@@ -116,8 +116,8 @@ const FILTERS: [string, string, Record<string, unknown>, boolean?][] = [
   ],
 ];
 
-/** The filters of GET events as query parameters, with `limit` and `cursor`. */
-export function ApiEventListQuery(): MethodDecorator & ClassDecorator {
+/** The filters of GET events as query parameters. */
+export function ApiEventFilterQuery(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...FILTERS.map(([name, description, schema, commaList]) =>
       ApiQuery({
@@ -128,6 +128,13 @@ export function ApiEventListQuery(): MethodDecorator & ClassDecorator {
         ...(commaList ? { style: 'form' as const, explode: false } : {}),
       }),
     ),
+  );
+}
+
+/** The filters of GET events as query parameters, with `limit` and `cursor`. */
+export function ApiEventListQuery(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiEventFilterQuery(),
     ApiQuery({
       name: 'limit',
       required: false,

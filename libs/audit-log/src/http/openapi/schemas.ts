@@ -246,6 +246,52 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
     },
     ['data'],
   ),
+  EventHistogram: object(
+    {
+      data: {
+        type: 'array',
+        maxItems: 1000,
+        description:
+          'Every bucket from the one holding `from` to the one holding `to`, oldest first.',
+        items: object(
+          {
+            start: dateTime('Start of the bucket (inclusive).'),
+            end: dateTime('End of the bucket (exclusive).'),
+            total: { type: 'integer', minimum: 0 },
+            byCategory: {
+              type: 'object',
+              description:
+                'Events per category id: every category of `meta.categories`, 0 when it has none. The edge buckets count only what falls within `from`..`to`.',
+              additionalProperties: { type: 'integer', minimum: 0 },
+            },
+          },
+          ['start', 'end', 'total', 'byCategory'],
+        ),
+      },
+      meta: object(
+        {
+          interval: { type: 'string', enum: ['hour', 'day'] },
+          utcOffset: str('The offset the buckets start on, ±HH:MM.'),
+          from: dateTime('The range counted (inclusive): `from`, or 30 days before `to`.'),
+          to: dateTime('The range counted (inclusive): `to`, or now.'),
+          total: { type: 'integer', minimum: 0 },
+          source: {
+            type: 'string',
+            enum: ['rollup', 'events'],
+            description:
+              '`rollup`: read from the hourly rollup (no filter but time and category, a whole-hour offset); `events`: the matching events grouped.',
+          },
+          categories: {
+            type: 'array',
+            description: 'The stacks, in catalog order, with their display names.',
+            items: object({ id: str(), displayName: str() }, ['id', 'displayName']),
+          },
+        },
+        ['interval', 'utcOffset', 'from', 'to', 'total', 'source', 'categories'],
+      ),
+    },
+    ['data', 'meta'],
+  ),
   ExportFilters: object(
     {
       q: str(),

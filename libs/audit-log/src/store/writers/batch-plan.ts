@@ -8,6 +8,7 @@ import {
   PreparedEvent,
   UNCHAINED,
 } from '../event-row';
+import { ROLLUP_GRAIN_MS } from '../event-table';
 
 /** A value bound to a statement parameter. */
 export type Value = string | number | null;
@@ -31,6 +32,11 @@ export interface BatchPlan {
   eventRows: Value[][];
   /** Rows of `auditkit_event_terms`, in primary-key order. */
   termRows: Value[][];
+  /**
+   * Rows of `auditkit_activity_rollup` to add: (org, hour, category, events), one per hour and
+   * category the batch touches, in key order.
+   */
+  rollupRows: Value[][];
   states: [string, OrgState][];
   events: AuditEvent[];
 }
@@ -50,6 +56,7 @@ export function planBatch(
   const eventRows: Value[][] = [];
   const termRows: Value[][] = [];
   const out: AuditEvent[] = [];
+  const rollup = new RollupCounts();
   for (const e of events) {
     const state = states.get(e.orgId) ?? { lastSeq: 0, lastHash: null };
     const seq = state.lastSeq + 1;
@@ -63,13 +70,43 @@ export function planBatch(
     eventRows.push(eventRowValues(e, seq, chain));
     for (const term of eventTerms(e)) termRows.push([e.orgId, term, e.occurredAt, e.id]);
     out.push(preparedToEvent(e, seq));
+    rollup.add(e.orgId, e.occurredAt, e.category, 1);
   }
   // Key order makes the term inserts walk the primary key instead of jumping around it.
   termRows.sort(
     (a, b) =>
       cmp(a[0], b[0]) || cmp(a[1], b[1]) || (a[2] as number) - (b[2] as number) || cmp(a[3], b[3]),
   );
-  return { eventRows, termRows, states: [...states.entries()], events: out };
+  return {
+    eventRows,
+    termRows,
+    rollupRows: rollup.rows(),
+    states: [...states.entries()],
+    events: out,
+  };
+}
+
+/**
+ * Events counted per (org, UTC hour, category), summed in memory first: a batch of 500 events
+ * of one org in one hour adds a handful of rollup rows, not 500.
+ */
+export class RollupCounts {
+  private readonly counts = new Map<string, Value[]>();
+
+  add(orgId: string, occurredAt: number, category: string, n: number): void {
+    const hour = occurredAt - (occurredAt % ROLLUP_GRAIN_MS);
+    const key = `${orgId}\u0000${hour}\u0000${category}`;
+    const row = this.counts.get(key);
+    if (row) (row[3] as number) += n;
+    else this.counts.set(key, [orgId, hour, category, n]);
+  }
+
+  /** (org, hour_start, category, events) rows in key order, so writers lock them in one order. */
+  rows(): Value[][] {
+    return [...this.counts.values()].sort(
+      (a, b) => cmp(a[0], b[0]) || (a[1] as number) - (b[1] as number) || cmp(a[2], b[2]),
+    );
+  }
 }
 
 /**

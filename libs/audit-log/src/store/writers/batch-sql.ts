@@ -5,6 +5,7 @@ import {
   ORG_STATE_COLUMNS,
   ORG_STATE_LAYOUT,
   ORG_STATE_TABLE,
+  ROLLUP_LAYOUT,
   TableLayout,
   insertSql,
   TERMS_LAYOUT,
@@ -20,6 +21,7 @@ export interface Statement {
 // Multi-row statements stay well under both drivers' placeholder limits.
 const EVENT_CHUNK = 500;
 const TERM_CHUNK = 1000;
+const ROLLUP_CHUNK = 1000;
 
 /**
  * `insertSql` for one table, built once per row count: batches of a busy writer come in few
@@ -43,6 +45,8 @@ export const insertEventsSql = cachedInsert(EVENTS_LAYOUT);
 export const insertTermsSql = cachedInsert(TERMS_LAYOUT);
 
 const STATE_COLUMNS = ORG_STATE_COLUMNS.join(', ');
+
+const rollupInsert = cachedInsert(ROLLUP_LAYOUT);
 
 /** The statements of a batch in one dialect; each writer holds one. */
 export class BatchSql {
@@ -77,6 +81,17 @@ export class BatchSql {
     return `SELECT ${STATE_COLUMNS} FROM ${ORG_STATE_TABLE} WHERE org_id IN (${placeholders(n)}) ORDER BY org_id${this.lock}`;
   }
 
+  /**
+   * Adds n rows' counts to `auditkit_activity_rollup`, creating the rows that are missing. The
+   * purge passes negative counts (and then drops the rows it brought to zero).
+   */
+  addToRollup(n: number): string {
+    const insert = rollupInsert(n);
+    return this.dialect === 'mysql'
+      ? `${insert} ON DUPLICATE KEY UPDATE events = events + VALUES(events)`
+      : `${insert} ON CONFLICT (org_id, hour_start, category) DO UPDATE SET events = events + excluded.events`;
+  }
+
   /** The stored rows of n event ids. */
   selectStored(n: number): string {
     return `SELECT * FROM ${EVENTS_TABLE} WHERE id IN (${placeholders(n)})`;
@@ -87,7 +102,10 @@ export class BatchSql {
     return `SELECT org_id, seq AS last_seq, hash AS last_hash FROM ${EVENTS_TABLE} WHERE org_id = ? ORDER BY seq DESC LIMIT 1${this.lock}`;
   }
 
-  /** The INSERTs of a plan's rows and, with `saveStates`, the upsert of its orgs' states. */
+  /**
+   * The INSERTs of a plan's rows, the rollup's counts and, with `saveStates`, the upsert of its
+   * orgs' states.
+   */
   writes(plan: BatchPlan, saveStates = true): Statement[] {
     const statements: Statement[] = [];
     for (let i = 0; i < plan.eventRows.length; i += EVENT_CHUNK) {
@@ -97,6 +115,10 @@ export class BatchSql {
     for (let i = 0; i < plan.termRows.length; i += TERM_CHUNK) {
       const chunk = plan.termRows.slice(i, i + TERM_CHUNK);
       statements.push({ sql: insertTermsSql(chunk.length), params: flatten(chunk) });
+    }
+    for (let i = 0; i < plan.rollupRows.length; i += ROLLUP_CHUNK) {
+      const chunk = plan.rollupRows.slice(i, i + ROLLUP_CHUNK);
+      statements.push({ sql: this.addToRollup(chunk.length), params: flatten(chunk) });
     }
     if (saveStates && plan.states.length > 0) {
       statements.push({

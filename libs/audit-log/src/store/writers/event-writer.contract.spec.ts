@@ -5,7 +5,7 @@ import { AuditEvent } from '../../event/audit-event.interface';
 import { verifyEventChain } from '../chain-verifier';
 import { auditDataSourceOptions } from '../data-source-options';
 import { PreparedEvent } from '../event-row';
-import { EVENTS_TABLE, ORG_STATE_TABLE, TERMS_TABLE } from '../event-table';
+import { EVENTS_TABLE, ORG_STATE_TABLE, ROLLUP_TABLE, TERMS_TABLE } from '../event-table';
 import { runAuditLogMigrations } from '../migration-runner';
 import { EventWriter } from './event-writer';
 import { MysqlLockingEventWriter } from './mysql-locking-event-writer';
@@ -134,6 +134,23 @@ describe.each(SETUPS)('EventWriter contract: %s', (_name, setup) => {
     expect(Number(state.last_seq)).toBe(count);
   }
 
+  /** The activity rollup counts exactly the org's stored events, by hour and category. */
+  async function expectRollup(orgId: string): Promise<void> {
+    const hour = setup.database === 'sqlite' ? 'occurred_at / 3600000' : 'occurred_at DIV 3600000';
+    const counted = await ds.query(
+      `SELECT hour_start / 3600000 AS h, category, events AS n FROM ${ROLLUP_TABLE} WHERE org_id = ? ORDER BY 1, 2`,
+      [orgId],
+    );
+    const stored = await ds.query(
+      `SELECT ${hour} AS h, category, COUNT(*) AS n FROM ${EVENTS_TABLE} WHERE org_id = ? GROUP BY 1, 2 ORDER BY 1, 2`,
+      [orgId],
+    );
+    const plain = (rows: { h: unknown; category: string; n: unknown }[]) =>
+      rows.map((r) => [Math.floor(Number(r.h)), r.category, Number(r.n)]);
+    expect(plain(counted)).toEqual(plain(stored));
+    expect(stored.length).toBeGreaterThan(0);
+  }
+
   it('gives a batch gap-free seqs and a verifiable hash chain, with its term rows', async () => {
     const orgId = newOrg();
     const first = await writer.write(events(orgId, 3));
@@ -153,6 +170,7 @@ describe.each(SETUPS)('EventWriter contract: %s', (_name, setup) => {
       expect(lockingWrites()).toBe(before);
       await expectChain(orgId, 7);
     }
+    await expectRollup(orgId);
   });
 
   it('keeps one org gap-free under concurrent batches, from two writers', async () => {
@@ -165,6 +183,7 @@ describe.each(SETUPS)('EventWriter contract: %s', (_name, setup) => {
     const stored = written.flat().map((e) => e.seq);
     expect(new Set(stored).size).toBe(48);
     await expectChain(orgId, 49);
+    await expectRollup(orgId);
   });
 
   it('replays an id stored already instead of writing it twice', async () => {
@@ -181,6 +200,7 @@ describe.each(SETUPS)('EventWriter contract: %s', (_name, setup) => {
     const again = await writer.write([original]);
     expect(again.map((e) => [e.id, e.seq, wasFoundStored(e)])).toEqual([[original.id, 1, true]]);
     await expectChain(orgId, 2);
+    await expectRollup(orgId);
   });
 
   it("writes inside a host's transaction: stored on commit, gone on rollback", async () => {
@@ -200,6 +220,7 @@ describe.each(SETUPS)('EventWriter contract: %s', (_name, setup) => {
     const next = await writer.write(events(orgId, 1));
     expect(next.map((e) => e.seq)).toEqual([5]);
     await expectChain(orgId, 5);
+    await expectRollup(orgId);
   });
 
   it('re-derives an org whose stored state went back in time', async () => {
@@ -244,5 +265,6 @@ describe.each(SETUPS)('EventWriter contract: %s', (_name, setup) => {
     await expectChain(a, 3);
     await expectChain(b, 4);
     await expectChain(c, 1);
+    for (const org of [a, b, c]) await expectRollup(org);
   });
 });

@@ -37,6 +37,7 @@ export class SqliteEventWriter implements EventWriter {
     const insertEvent = db.prepare(insertEventsSql(1));
     const insertTerm = db.prepare(insertTermsSql(1));
     const saveState = db.prepare(sql.saveStates(1));
+    const addToRollup = db.prepare(sql.addToRollup(1));
     const selectEvent = db.prepare(sql.selectStored(1));
     const selectLastEvent = db.prepare(sql.lastEvent());
     const mayBeStored = options.mayBeStored ?? false;
@@ -62,6 +63,7 @@ export class SqliteEventWriter implements EventWriter {
       );
       for (const r of plan.eventRows) insertEvent.run(r);
       for (const r of plan.termRows) insertTerm.run(r);
+      for (const r of plan.rollupRows) addToRollup.run(r);
       for (const [org, s] of plan.states) saveState.run(org, s.lastSeq, s.lastHash);
       return mergeStored(events, plan.events, storedById);
     });
