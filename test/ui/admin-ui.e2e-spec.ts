@@ -165,6 +165,11 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Export', exact: true }).click();
     await page.getByText("Export queued. We'll e-mail a link to jane@acme.test").waitFor();
     await page.getByText(/Status: Ready — 15 activities exported/).waitFor({ timeout: 20000 });
+    // The dialog's recent exports list it, mailed, with its rows.
+    await page
+      .locator('#export-recent-list li')
+      .filter({ hasText: /Mailed · 15 rows/ })
+      .waitFor();
     await page.screenshot({ path: join(SHOTS, 'export.png') });
     await page.close();
 

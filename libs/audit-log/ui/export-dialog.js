@@ -5,6 +5,7 @@ import { api, ApiError, describeError } from './api.js';
 import { $, h } from './dom.js';
 import { applyFromForm, exportBody, readForm, sameFilters } from './filters.js';
 import { formatCount, fullFmt, parseTime, str } from './format.js';
+import { loadRecentExports } from './recent-exports.js';
 import { sessionExpired } from './session.js';
 import { emptyFilters, state } from './state.js';
 
@@ -62,6 +63,7 @@ export function openExport() {
   $('main').setAttribute('aria-hidden', 'true');
   dialog.showModal();
   submit.focus();
+  loadRecentExports();
 }
 
 function onExportClosed() {
@@ -101,6 +103,7 @@ async function submitExport() {
     submit.hidden = true;
     $('export-cancel').textContent = 'Close';
     showExportStatus(attrs);
+    loadRecentExports();
     if (data.id && !TERMINAL_EXPORT_STATES.has(attrs.status))
       scheduleExportPoll(org, String(data.id), run);
   } catch (err) {
@@ -123,6 +126,7 @@ async function pollExport(org, id, run) {
     const attrs = (res.data && res.data.attributes) || {};
     showExportStatus(attrs);
     if (TERMINAL_EXPORT_STATES.has(attrs.status)) {
+      loadRecentExports();
       if (attrs.status !== 'ready') {
         const submit = $('export-submit');
         submit.hidden = false;
