@@ -32,6 +32,8 @@ import { resolveAdminRateLimits } from './admin-rate-limits';
 import { AUDIT_RATE_LIMITS } from '../http/rate-limit.internal-constants';
 import { ReadinessService } from '../http/readiness.service';
 import { SessionController } from './session.controller';
+import { OidcController } from './oidc/oidc.controller';
+import { OidcService } from './oidc/oidc.service';
 import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
@@ -47,6 +49,7 @@ import { UiController } from './ui.controller';
     EventsStreamController,
     BulkIngestController,
     SessionController,
+    OidcController,
     UserSessionsController,
     ApiKeysController,
     IntegrityController,
@@ -60,6 +63,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
     AdminAuthService,
+    OidcService,
     ApiKeyService,
     {
       provide: AdminSessionService,
