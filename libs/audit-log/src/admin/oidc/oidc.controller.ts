@@ -66,6 +66,7 @@ export class OidcController {
   @ApiErrors(400, 403, 404, 503)
   async callback(@Req() req: Request, @Res() res: Response) {
     await this.answer(req, res, async () => {
+      this.oidc.required();
       const flow = openFlow(
         readCookies(req)[OIDC_FLOW_COOKIE],
         this.key(),
@@ -113,6 +114,7 @@ export class OidcController {
   @ApiErrors(404)
   async logout(@Req() req: Request, @Res() res: Response) {
     await this.answer(req, res, async () => {
+      this.oidc.required();
       const idToken = readCookies(req)[OIDC_ID_TOKEN_COOKIE];
       res.clearCookie(OIDC_ID_TOKEN_COOKIE, { path: '/' });
       // Without the hint the provider would ask the user again, or not know whom to sign out.

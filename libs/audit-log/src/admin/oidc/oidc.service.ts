@@ -143,7 +143,8 @@ export class OidcService {
     });
   }
 
-  private required(): ResolvedOidcOptions {
+  /** The OIDC options, or a 404 when OIDC sign-in is off. */
+  required(): ResolvedOidcOptions {
     if (!this.options) throw apiError(404, 'OpenID Connect sign-in is not configured');
     return this.options;
   }
