@@ -2,7 +2,6 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer, AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
@@ -10,19 +9,9 @@ import { ApiExceptionFilter, signAuditToken } from '@auditkit/nestjs/admin';
 import { AdminAppModule } from '../../apps/admin/src/admin-app.module';
 import { loadConfig } from '../../apps/admin/src/config';
 import { OidcFlow, sealFlow } from '../../libs/audit-log/src/admin/oidc/oidc-flow-cookie';
+import { freePort } from '../metrics/scrape';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { OidcTestProvider, startOidcProvider } from '../support/oidc-provider';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const SECRET = 'oidc-sign-in-secret-oidc-sign-in-secret-0123';
 const SHOTS = '/tmp/ui-shots';

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res, UseFilters } from '@nestjs/common';
 import type { CookieOptions, Request, Response } from 'express';
 import { ORG_ADMIN_ROLE } from '../../auth/audit-principal.interface';
-import { ApiException, ApiExceptionFilter, apiError } from '../../http/api-error';
+import { ApiException, ApiExceptionFilter, apiError, invalidParameter } from '../../http/api-error';
 import { ApiErrors } from '../../http/openapi/decorators';
 import { ApiOperation, ApiResponse, ApiTags } from '../../http/openapi/swagger';
 import { AdminAuthService, readCookies } from '../admin-auth.service';
@@ -18,7 +18,7 @@ import {
   sealFlow,
 } from './oidc-flow-cookie';
 import { sendRefusalPage, UI_FROM_OIDC, wantsHtml } from './oidc-pages';
-import { OidcCallbackParams, oidcBadParam, OidcService } from './oidc.service';
+import { OidcCallbackParams, OidcService } from './oidc.service';
 
 const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description'] as const;
 
@@ -75,9 +75,9 @@ export class OidcController {
       // One flow, one try: whatever happens next, the cookie is spent.
       res.clearCookie(OIDC_FLOW_COOKIE, { path: '/' });
       if (!flow) {
-        throw oidcBadParam(
+        throw invalidParameter(
           'state',
-          'This sign-in was not started in this browser or has expired (10 minutes); sign in again',
+          'cannot be checked: this sign-in was not started in this browser, or has expired (10 minutes); sign in again',
         );
       }
       const params: OidcCallbackParams = {};
@@ -86,7 +86,7 @@ export class OidcController {
         if (typeof value === 'string') params[name] = value;
       }
       if (params.state !== flow.state) {
-        throw oidcBadParam('state', 'The state does not match the sign-in this browser started');
+        throw invalidParameter('state', 'does not match the sign-in this browser started');
       }
       const { principal, idToken } = await this.oidc.finish(params, flow);
       const ttl = Math.round(this.options.sessionTtlHours * 3600_000);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { BaseClient } from 'openid-client';
 import type { AuditPrincipal } from '../../auth/audit-principal.interface';
 import { InvalidTokenError } from '../../auth/jwt';
-import { apiError, ApiException } from '../../http/api-error';
+import { apiError, ApiException, invalidParameter } from '../../http/api-error';
 import {
   AUDIT_ADMIN_RESOLVED_OPTIONS,
   ResolvedAuditAdminOptions,
@@ -83,7 +83,7 @@ export class OidcService {
         'oidc_refused',
       );
     }
-    if (!params.code) throw badParam('code', 'The callback has no code');
+    if (!params.code) throw invalidParameter('code', 'is missing from the callback');
     const client = await this.discover();
     const { errors } = this.openid();
     let tokens;
@@ -185,17 +185,3 @@ function unreachable(o: ResolvedOidcOptions, err: unknown): ApiException {
     'oidc_unavailable',
   );
 }
-
-function badParam(parameter: string, detail: string): ApiException {
-  return new ApiException(400, [
-    {
-      status: '400',
-      code: 'invalid_parameter',
-      title: 'Invalid request',
-      detail,
-      source: { parameter },
-    },
-  ]);
-}
-
-export { badParam as oidcBadParam };
