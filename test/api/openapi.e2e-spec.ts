@@ -389,6 +389,18 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect((await call('get', '/admin/v1/session', { cookie })).status).toBe(401);
   });
 
+  it('sign-in methods 200; the OIDC routes 404 where OIDC is not configured', async () => {
+    const methods = await call('get', '/admin/v1/session/providers');
+    expect(methods.status).toBe(200);
+    expect(JSON.parse(methods.text)).toEqual({ data: { tokenSignIn: true, oidc: null } });
+    for (const route of ['login', 'callback', 'logout']) {
+      const res = await call('get', `/admin/v1/session/oidc/${route}`, {
+        headers: { Accept: 'application/json' },
+      });
+      expect({ route, status: res.status }).toEqual({ route, status: 404 });
+    }
+  });
+
   it("ending a user's sessions: 200, 400, 401, 403", async () => {
     const a = await admin();
     const ended = await call('delete', '/admin/v1/orgs/acme/users/u-admin/sessions', { token: a });

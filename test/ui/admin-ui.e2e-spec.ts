@@ -194,7 +194,7 @@ describe('admin web UI in Chromium', () => {
 
   it('turns away a user who is not an org admin', async () => {
     const page = await signedIn({ acme: ['site-admin'] });
-    await page.getByText('Only organization admins can view the audit log.').waitFor();
+    await page.getByText('You need to be an organization admin to view the audit log.').waitFor();
     expect(await page.locator('table').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'not-admin.png') });
     await page.close();

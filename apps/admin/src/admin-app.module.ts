@@ -31,6 +31,8 @@ export class AdminAppModule {
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },
           secret: config.jwtSecret,
           sessionTtlHours: config.sessionTtlHours,
+          oidc: config.signIn.oidc,
+          tokenSignIn: config.signIn.tokenSignIn,
           rateLimit: {
             reads: config.rateLimits.reads,
             ingest: config.rateLimits.ingest,

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, flag, int, url } from './env';
 import { IntegrityConfig, loadIntegrityConfig } from './integrity-config';
+import { loadSignInConfig, SignInConfig } from './oidc-config';
 
 export { ConfigError };
 
@@ -35,6 +36,8 @@ export interface AdminConfig {
     /** GET events-stream per bearer token (`AUDITKIT_TOKEN_STREAM_RATE_LIMIT`). */
     tokenStream?: RateLimitSetting;
   };
+  /** How people sign in to the web UI: OpenID Connect, a pasted token. */
+  signIn: SignInConfig;
   /** Checkpoint signing key, witnesses and schedule. */
   integrity: IntegrityConfig;
   /** Serve HTTP in this process. */
@@ -205,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
       tokenReads: rateLimit(env, 'AUDITKIT_TOKEN_READ_RATE_LIMIT'),
       tokenStream: rateLimit(env, 'AUDITKIT_TOKEN_STREAM_RATE_LIMIT'),
     },
+    signIn: loadSignInConfig(env, publicUrl, production),
     integrity: loadIntegrityConfig(env, dataDir, production),
     http,
     metrics: metricsConfig(env, port, http, warnings),

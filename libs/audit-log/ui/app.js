@@ -16,11 +16,19 @@ import { api, ApiError, describeError } from './api.js';
 import { $ } from './dom.js';
 import { bindExportDialog } from './export-dialog.js';
 import { switchOrg } from './log-view.js';
-import { normalizeSession, onSession, signIn, signOut, takeHashToken } from './session.js';
+import {
+  loadSignInMethods,
+  normalizeSession,
+  onSession,
+  signIn,
+  signOut,
+  takeHashToken,
+} from './session.js';
 import { showForbidden, showSignIn } from './views.js';
 
 async function boot() {
   bindStaticHandlers();
+  await loadSignInMethods();
   const token = takeHashToken();
   if (token) {
     await signIn(token, null);

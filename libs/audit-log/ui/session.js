@@ -51,7 +51,8 @@ export async function signIn(token, button) {
     });
     onSession(normalizeSession(json));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 403) showForbidden();
+    if (err instanceof ApiError && err.code === 'token_sign_in_disabled') showSignIn(err.message);
+    else if (err instanceof ApiError && err.status === 403) showForbidden();
     else if (err instanceof ApiError && err.status === 401)
       showSignIn(`That token was not accepted: ${describeError(err)}`);
     else showSignIn(describeError(err));
@@ -70,7 +71,23 @@ export async function signOut() {
   }
   state.session = null;
   state.org = null;
+  // Signed in through the provider: sign out there too (the server knows whether this browser
+  // was; if not, it sends it straight back here).
+  if (state.signInMethods && state.signInMethods.oidc) {
+    location.assign('admin/v1/session/oidc/logout');
+    return;
+  }
   showSignIn(null, 'You have signed out.');
+}
+
+/** What the sign-in page offers; an error leaves the token form (the old behaviour). */
+export async function loadSignInMethods() {
+  try {
+    const json = await api('session/providers');
+    state.signInMethods = json.data;
+  } catch {
+    state.signInMethods = null;
+  }
 }
 
 export function sessionExpired() {

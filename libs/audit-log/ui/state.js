@@ -6,6 +6,7 @@ export function emptyFilters() {
 
 export const state = {
   session: null, // { sub, name, email, orgs: [] }
+  signInMethods: null, // { tokenSignIn, oidc: { providerName, loginPath } | null }
   org: null,
   actions: new Map(), // action id -> { displayName, category, groupDisplayName }
   categories: new Map(), // category -> groupDisplayName

@@ -44,11 +44,23 @@ export function showSignIn(error, info) {
   err.textContent = error || '';
   err.className = error ? 'alert alert-error' : info ? 'alert alert-info' : 'alert';
   if (!error && info) err.textContent = info;
-  $('signin-form').addEventListener('submit', (ev) => {
+  // Until the server said otherwise (an older server has no providers route): the token form.
+  const methods = state.signInMethods || { tokenSignIn: true, oidc: null };
+  if (methods.oidc) {
+    $('signin-oidc').hidden = false;
+    const link = $('signin-oidc-link');
+    link.href = methods.oidc.loginPath;
+    link.textContent = `Sign in with ${methods.oidc.providerName}`;
+  }
+  $('signin-none').hidden = methods.tokenSignIn || !!methods.oidc;
+  if (!methods.tokenSignIn) return;
+  const form = $('signin-form');
+  form.hidden = false;
+  form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     signIn($('token-input').value, $('signin-button'));
   });
-  $('token-input').focus();
+  if (!methods.oidc) $('token-input').focus();
 }
 
 export function showForbidden() {

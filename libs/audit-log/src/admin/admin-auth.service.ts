@@ -117,6 +117,14 @@ export class AdminAuthService {
   }
 
   /**
+   * Opens a UI session for a principal signed in elsewhere (OpenID Connect): it lasts
+   * `sessionTtlHours`, as the sign-in at the provider is not tied to a token's `exp` here.
+   */
+  async openSessionFor(principal: AuditPrincipal): Promise<OpenedAdminSession> {
+    return this.sessions.open(principal, this.clock.now().getTime() + this.sessionTtlMs);
+  }
+
+  /**
    * Ends the session of the request's cookie, which needs the session's CSRF token. A cookie
    * whose session already ended (or none) leaves nothing to end and nothing to protect.
    */

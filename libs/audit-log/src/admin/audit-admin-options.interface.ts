@@ -4,6 +4,7 @@ import type { AuditPrincipal } from '../auth/audit-principal.interface';
 import type { JwtAuthOptions } from '../auth/jwt';
 import type { AuditClock } from '../common/clock';
 import type { AuditRateLimit } from '../http/rate-limit';
+import type { AuditOidcOptions } from './oidc/oidc-options';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {
@@ -37,6 +38,16 @@ export interface AuditAdminModuleOptions {
    * @default see each field
    */
   rateLimit?: AuditAdminRateLimitOptions;
+  /**
+   * Standalone mode: OpenID Connect sign-in for the web UI (docs/sign-in.md), with the
+   * authorization code flow and PKCE through `openid-client` (an optional peer dependency).
+   */
+  oidc?: AuditOidcOptions;
+  /**
+   * Whether the web UI may sign in by pasting a bearer token (`POST /admin/v1/session`). Bearer
+   * tokens on the API itself work either way. @default true
+   */
+  tokenSignIn?: boolean;
 }
 
 /** Rate limits of `AuditAdminModule` (see `AuditAdminModuleOptions.rateLimit`). */

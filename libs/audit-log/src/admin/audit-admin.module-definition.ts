@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { AuditClock, systemClock } from '../common/clock';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import { invalidSessionTtlMessage } from './sessions/session.messages';
+import { resolveOidcOptions, ResolvedOidcOptions } from './oidc/oidc-options';
 
 export const {
   ConfigurableModuleClass: AuditAdminConfigurableModule,
@@ -22,6 +23,9 @@ export interface ResolvedAuditAdminOptions extends AuditAdminModuleOptions {
   maxBodyBytes: number;
   sessionTtlHours: number;
   clock: AuditClock;
+  tokenSignIn: boolean;
+  /** `oidc` checked, with its defaults. */
+  resolvedOidc?: ResolvedOidcOptions;
 }
 
 /** Options with defaults merged and checked. */
@@ -58,5 +62,29 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
   if (typeof sessionTtlHours !== 'number' || !(sessionTtlHours > 0) || sessionTtlHours > 24 * 365) {
     throw new Error(invalidSessionTtlMessage(sessionTtlHours));
   }
-  return { ...o, ui: o.ui ?? true, maxBodyBytes, sessionTtlHours, clock: o.clock ?? systemClock };
+  if (o.tokenSignIn !== undefined && typeof o.tokenSignIn !== 'boolean') {
+    throw fail('options.tokenSignIn must be true or false');
+  }
+  let resolvedOidc: ResolvedOidcOptions | undefined;
+  if (o.oidc !== undefined) {
+    if (o.resolvePrincipal)
+      throw fail('options.oidc is for standalone mode, not with resolvePrincipal');
+    // The sign-in's state cookie is signed with it, and must verify on every instance.
+    if (!(o.secret ?? o.jwt?.secret))
+      throw fail('options.oidc needs options.secret (or jwt.secret)');
+    try {
+      resolvedOidc = resolveOidcOptions(o.oidc);
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+  }
+  return {
+    ...o,
+    ui: o.ui ?? true,
+    maxBodyBytes,
+    sessionTtlHours,
+    clock: o.clock ?? systemClock,
+    tokenSignIn: o.tokenSignIn ?? true,
+    resolvedOidc,
+  };
 }

@@ -34,6 +34,8 @@ import { resolveAdminRateLimits } from './admin-rate-limits';
 import { AUDIT_RATE_LIMITS } from '../http/rate-limit.internal-constants';
 import { ReadinessService } from '../http/readiness.service';
 import { SessionController } from './session.controller';
+import { OidcController } from './oidc/oidc.controller';
+import { OidcService } from './oidc/oidc.service';
 import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
@@ -50,6 +52,7 @@ import { UiController } from './ui.controller';
     EventsHistogramController,
     BulkIngestController,
     SessionController,
+    OidcController,
     UserSessionsController,
     ApiKeysController,
     IntegrityController,
@@ -63,6 +66,7 @@ import { UiController } from './ui.controller';
       inject: [AUDIT_ADMIN_MODULE_OPTIONS],
     },
     AdminAuthService,
+    OidcService,
     ApiKeyService,
     {
       provide: AdminSessionService,

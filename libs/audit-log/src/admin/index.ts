@@ -1,12 +1,13 @@
 // `@auditkit/nestjs/admin`: the admin plugin (REST API, web UI, sign-in) and the query side.
 // Needs, beside the core's peers: class-validator, class-transformer, @nestjs/throttler, jose,
-// cookie and express (see docs/packaging.md).
+// cookie and express; openid-client for OpenID Connect sign-in (see docs/packaging.md).
 export { AuditAdminModule } from './audit-admin.module';
 export type {
   AuditAdminModuleOptions,
   AuditAdminRateLimitOptions,
   AuditAdminTokenRateLimitOptions,
 } from './audit-admin-options.interface';
+export type { AuditOidcOptions, AuditOidcRoleMapping } from './oidc/oidc-options';
 export type { AuditRateLimit } from '../http/rate-limit';
 export { ApiExceptionFilter } from '../http/api-error';
 export { AdminAuthGuard } from './admin-auth.guard';

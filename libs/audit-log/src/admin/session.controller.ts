@@ -3,24 +3,32 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   Post,
   Req,
   Res,
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import type { CookieOptions, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { AuditPrincipal, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
 import { principalOf } from '../http/principal';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { AdminAuthService, CSRF_COOKIE, SESSION_COOKIE } from './admin-auth.service';
+import { AdminAuthService } from './admin-auth.service';
+import {
+  AUDIT_ADMIN_RESOLVED_OPTIONS,
+  ResolvedAuditAdminOptions,
+} from './audit-admin.module-definition';
+import { clearSessionCookies, setSessionCookies } from './sessions/session-cookies';
+import { OIDC_LOGIN_PATH } from './oidc/oidc-options';
 import { RequirePermission } from '../http/require-permission.decorator';
 import { apiError, ApiExceptionFilter } from '../http/api-error';
-import { hostManagesSessionsMessage } from './sessions/session.messages';
+import { hostManagesSessionsMessage, tokenSignInOffMessage } from './sessions/session.messages';
 import { ApiAdminAuth, ApiCsrfHeader, ApiErrors, ApiJson } from '../http/openapi/decorators';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '../http/openapi/swagger';
 
-function sessionBody(p: AuditPrincipal) {
+/** The body of GET and POST session: who is signed in and the orgs they are org admin of. */
+export function sessionBody(p: AuditPrincipal) {
   return {
     data: {
       sub: p.sub,
@@ -44,7 +52,24 @@ function sessionBody(p: AuditPrincipal) {
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
 export class SessionController {
-  constructor(private readonly auth: AdminAuthService) {}
+  constructor(
+    private readonly auth: AdminAuthService,
+    @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
+  ) {}
+
+  /** Unauthenticated: what the sign-in page offers. */
+  @Get('providers')
+  @ApiOperation({ summary: 'How the web UI can sign in: a pasted token, an OpenID Provider' })
+  @ApiJson(200, 'SignInMethods', 'The sign-in methods.')
+  providers() {
+    const oidc = this.options.resolvedOidc;
+    return {
+      data: {
+        tokenSignIn: this.options.tokenSignIn && !this.auth.hostMode,
+        oidc: oidc ? { providerName: oidc.providerName, loginPath: OIDC_LOGIN_PATH } : null,
+      },
+    };
+  }
 
   @Get()
   @ApiOperation({ summary: 'Who is signed in, and the orgs they are org admin of' })
@@ -67,21 +92,18 @@ export class SessionController {
       schema: { type: 'string' },
     },
   })
-  @ApiErrors(401, 405, 413, 415, 503)
+  @ApiErrors(401, 403, 405, 413, 415, 503)
   @HttpCode(200)
   async create(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (this.auth.hostMode) throw apiError(405, hostManagesSessionsMessage());
+    // Only the UI's paste sign-in is off: bearer tokens on the API itself keep working.
+    if (!this.options.tokenSignIn) {
+      throw apiError(403, tokenSignInOffMessage(), 'token_sign_in_disabled');
+    }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!match) throw apiError(401, 'Send the token as "Authorization: Bearer <token>"');
     const { principal, session } = await this.auth.openSession(match[1]);
-    const cookie: CookieOptions = {
-      sameSite: 'lax',
-      secure: req.secure,
-      path: '/',
-      maxAge: this.auth.remainingMs(session.expiresAt),
-    };
-    res.cookie(SESSION_COOKIE, session.id, { ...cookie, httpOnly: true });
-    res.cookie(CSRF_COOKIE, session.csrfToken, { ...cookie, httpOnly: false });
+    setSessionCookies(req, res, session, this.auth.remainingMs(session.expiresAt));
     return sessionBody(principal);
   }
 
@@ -95,7 +117,6 @@ export class SessionController {
   @HttpCode(204)
   async end(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     await this.auth.endSession(req);
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
-    res.clearCookie(CSRF_COOKIE, { path: '/' });
+    clearSessionCookies(res);
   }
 }

@@ -13,3 +13,7 @@ export const csrfFailedMessage = (): string =>
 /** Sessions are the host's business in host mode. */
 export const hostManagesSessionsMessage = (): string =>
   'Sessions are managed by the host application';
+
+/** POST session with a token while `tokenSignIn` is off. */
+export const tokenSignInOffMessage = (): string =>
+  'Signing in with a pasted token is turned off here; sign in through the identity provider. Bearer tokens still work on the API itself';

@@ -426,6 +426,27 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
     },
     ['data'],
   ),
+  SignInMethods: object(
+    {
+      data: object(
+        {
+          tokenSignIn: { type: 'boolean', description: 'Whether a pasted token may sign in.' },
+          oidc: nullable(
+            object(
+              {
+                providerName: str('The label of the "Sign in with" button.'),
+                loginPath: str('Where the button goes, relative to the web UI.'),
+              },
+              ['providerName', 'loginPath'],
+              'OpenID Connect sign-in, when configured.',
+            ),
+          ),
+        },
+        ['tokenSignIn', 'oidc'],
+      ),
+    },
+    ['data'],
+  ),
   UserSessionsEnded: object(
     {
       data: object({ orgId: str(), userId: str(), ended: { type: 'integer', minimum: 0 } }, [
