@@ -11,7 +11,7 @@ import { dateFmt, parseTime, str, timeFmt } from './format.js';
 import { showLog } from './log-view.js';
 import { sessionExpired } from './session.js';
 import { state } from './state.js';
-import { mountView, setAccountBar } from './views.js';
+import { mountView, setAccountBar, setViewUrl, wantsView } from './views.js';
 
 const SCOPE_NAMES = {
   'events:read': 'Read events',
@@ -24,14 +24,12 @@ function path(rest = '') {
 }
 
 function setUrl() {
-  const p = new URLSearchParams({ view: 'api-keys' });
-  if (state.session && state.session.orgs.length > 1) p.set('org', state.org);
-  history.replaceState(history.state, '', `${location.pathname}?${p}`);
+  setViewUrl('api-keys');
 }
 
 /** Whether the address bar asks for this view (a reload keeps it). */
 export function wantsApiKeys() {
-  return new URLSearchParams(location.search).get('view') === 'api-keys';
+  return wantsView('api-keys');
 }
 
 export function showApiKeys() {

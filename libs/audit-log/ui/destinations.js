@@ -12,7 +12,7 @@ import { formatCount, parseTime, plural, str, timeFmt, dateFmt } from './format.
 import { showLog } from './log-view.js';
 import { sessionExpired } from './session.js';
 import { state } from './state.js';
-import { mountView, setAccountBar } from './views.js';
+import { mountView, setAccountBar, setViewUrl, wantsView } from './views.js';
 
 const REFRESH_MS = 5000;
 const TYPE_NAMES = { webhook: 'Webhook', splunk_hec: 'Splunk HEC', syslog: 'Syslog', file: 'File' };
@@ -22,14 +22,12 @@ function path(rest = '') {
 }
 
 function setUrl() {
-  const p = new URLSearchParams({ view: 'destinations' });
-  if (state.session && state.session.orgs.length > 1) p.set('org', state.org);
-  history.replaceState(history.state, '', `${location.pathname}?${p}`);
+  setViewUrl('destinations');
 }
 
 /** Whether the address bar asks for this view (a reload keeps it). */
 export function wantsDestinations() {
-  return new URLSearchParams(location.search).get('view') === 'destinations';
+  return wantsView('destinations');
 }
 
 export function showDestinations() {

@@ -8,6 +8,18 @@ import { $, h } from './dom.js';
 import { signIn, signOut } from './session.js';
 import { abortLoads, state } from './state.js';
 
+/** Puts `?view=<name>` (and the org, when there are several) in the address bar. */
+export function setViewUrl(name) {
+  const p = new URLSearchParams({ view: name });
+  if (state.session && state.session.orgs.length > 1) p.set('org', state.org);
+  history.replaceState(history.state, '', `${location.pathname}?${p}`);
+}
+
+/** Whether the address bar asks for view `name` (a reload keeps it). */
+export function wantsView(name) {
+  return new URLSearchParams(location.search).get('view') === name;
+}
+
 export function mountView(templateId) {
   abortLoads();
   const main = $('main');
