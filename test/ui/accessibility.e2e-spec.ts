@@ -1,10 +1,8 @@
-import { INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
-import { Browser, chromium, Page } from 'playwright-core';
-import { AuditLogModule, AuditService } from '@auditkit/nestjs';
-import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
-import { createTestDatabase, TestDatabase } from '../support/databases';
+import { Browser, Page } from 'playwright-core';
+import { AuditService } from '@auditkit/nestjs';
+import { startUiApp, UiApp } from './support/ui-app';
 import { groupCreated } from '../support/events';
 
 // axe-core in Chromium over each state of the web UI (#13): sign-in, the log, an open detail,
@@ -36,47 +34,22 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 describe('accessibility of the web UI (axe-core in Chromium) and keyboard-only use', () => {
-  let db: TestDatabase;
+  let ui: UiApp;
   let app: INestApplication;
   let browser: Browser;
   let base: string;
   let token: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
-    @Module({
-      imports: [
-        AuditLogModule.forRoot({ isGlobal: true, databaseUrl: db.url }),
-        AuditAdminModule.forRoot({ jwt: { secret: SECRET }, secret: SECRET }),
-      ],
-    })
-    class UiModule {}
-    app = await NestFactory.create(UiModule, { bodyParser: false, logger: ['error'] });
-    app.useGlobalFilters(new ApiExceptionFilter());
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    token = await signAuditToken(
-      {
-        sub: 'u-1',
-        name: 'Jane Doe',
-        email: 'jane@acme.test',
-        orgs: { acme: ['org-admin'], empty: ['org-admin'] },
-      },
-      SECRET,
-      600,
-    );
+    ui = await startUiApp(SECRET);
+    ({ app, base, browser } = ui);
+    token = await ui.token({ acme: ['org-admin'], empty: ['org-admin'] });
     const audit = app.get(AuditService);
     for (let i = 0; i < 120; i++) await audit.record(groupCreated('acme', `group-${i}`));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.drop();
+    await ui?.close();
   });
 
   async function open(path = ''): Promise<Page> {

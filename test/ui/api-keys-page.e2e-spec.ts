@@ -1,12 +1,10 @@
-import { INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { INestApplication } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
 import request from 'supertest';
-import { AuditLogModule, AuditService } from '@auditkit/nestjs';
-import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
-import { createTestDatabase, TestDatabase } from '../support/databases';
+import { AuditService } from '@auditkit/nestjs';
+import { startUiApp, UiApp } from './support/ui-app';
 import { groupCreated } from '../support/events';
 
 // The API keys page of the web UI in a real Chromium (#14): an org admin creates a key there and
@@ -19,43 +17,23 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
 describe('API keys page of the web UI in Chromium', () => {
-  let db: TestDatabase;
+  let ui: UiApp;
   let app: INestApplication;
   let browser: Browser;
   let base: string;
   let token: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
-    @Module({
-      imports: [
-        AuditLogModule.forRoot({ isGlobal: true, databaseUrl: db.url }),
-        AuditAdminModule.forRoot({ jwt: { secret: SECRET }, secret: SECRET }),
-      ],
-    })
-    class UiModule {}
-    app = await NestFactory.create(UiModule, { bodyParser: false, logger: ['error'] });
-    app.useGlobalFilters(new ApiExceptionFilter());
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    token = await signAuditToken(
-      { sub: 'u-1', name: 'Jane Doe', email: 'jane@acme.test', orgs: { acme: ['org-admin'] } },
-      SECRET,
-      600,
-    );
+    ui = await startUiApp(SECRET);
+    ({ app, base, browser } = ui);
+    token = await ui.token({ acme: ['org-admin'] });
     const audit = app.get(AuditService);
     for (let i = 0; i < 5; i++) await audit.record(groupCreated('acme', `g${i}`));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
     mkdirSync(SHOTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.drop();
+    await ui?.close();
   });
 
   it('creates a key shown once, which an integration uses, and revokes it at once', async () => {

@@ -1,9 +1,7 @@
-import { INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Browser, chromium, Page } from 'playwright-core';
-import { AuditLogModule, AuditService } from '@auditkit/nestjs';
-import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
-import { createTestDatabase, TestDatabase } from '../support/databases';
+import { INestApplication } from '@nestjs/common';
+import { Browser, Page } from 'playwright-core';
+import { AuditService } from '@auditkit/nestjs';
+import { startUiApp, UiApp } from './support/ui-app';
 
 // The log's relative ranges and its click-to-filter (#13): "Last 7 days" counts back from now;
 // "Filter" beside an actor, a target or an IP in a detail narrows the log to it, and a chip
@@ -13,30 +11,16 @@ const SECRET = 'ui-filters-secret-ui-filters-secret-0123';
 const DAY = 86_400_000;
 
 describe('relative ranges and click-to-filter in the web UI', () => {
-  let db: TestDatabase;
+  let ui: UiApp;
   let app: INestApplication;
   let browser: Browser;
   let base: string;
   let token: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
-    @Module({
-      imports: [
-        AuditLogModule.forRoot({ isGlobal: true, databaseUrl: db.url }),
-        AuditAdminModule.forRoot({ jwt: { secret: SECRET }, secret: SECRET }),
-      ],
-    })
-    class UiModule {}
-    app = await NestFactory.create(UiModule, { bodyParser: false, logger: ['error'] });
-    app.useGlobalFilters(new ApiExceptionFilter());
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    token = await signAuditToken(
-      { sub: 'u-1', name: 'Jane Doe', email: 'jane@acme.test', orgs: { acme: ['org-admin'] } },
-      SECRET,
-      600,
-    );
+    ui = await startUiApp(SECRET);
+    ({ app, base, browser } = ui);
+    token = await ui.token({ acme: ['org-admin'] });
     const audit = app.get(AuditService);
     const now = Date.now();
     // Old: 20 days ago, by Ada from 198.51.100.9; recent: by Jane and Bob from 203.0.113.7.
@@ -61,16 +45,10 @@ describe('relative ranges and click-to-filter in the web UI', () => {
         targets: [{ id: `g-${group}`, type: 'group', name: group }],
         location: { ip: '203.0.113.7' },
       });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.drop();
+    await ui?.close();
   });
 
   const actors = (page: Page) =>
