@@ -1,6 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { LocationMatch } from '../location/location-filter';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { EventFilters } from './event-filters';
+import { compact, filtersKey, locationsKey, sortedList, withoutUndefined } from './cursor-query';
+
+export { filtersKey } from './cursor-query';
 
 /** A position in the newest-first order: the last row of a page (or the first, going back). */
 export interface CursorPosition {
@@ -45,42 +47,6 @@ export interface DecodedCursor {
 export interface CursorConflict {
   parameter: string;
   detail: string;
-}
-
-/** A short digest of the filters a cursor belongs to (the org included). */
-export function filtersKey(orgId: string, f: EventFilters, withDates = true): string {
-  const canonical = JSON.stringify([
-    orgId,
-    f.q ?? null,
-    withDates ? (f.from ?? null) : null,
-    withDates ? (f.to ?? null) : null,
-    sortedList(f.actions),
-    f.category ?? null,
-    sortedList(f.actor),
-    sortedList(f.ip),
-    sortedList(f.product),
-    // Left out when absent, so that the digests of cursors made before these existed hold.
-    ...(f.locations ? [locationsKey(f.locations)] : []),
-    ...(f.sortOrder ? [f.sortOrder] : []),
-  ]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
-}
-
-/** The `location` filter in a canonical form: each match's fields in order, matches sorted. */
-function locationsKey(locations: readonly LocationMatch[]): string {
-  const each = locations.map((l) =>
-    JSON.stringify([l.countryName ?? null, l.regionName ?? null, l.city ?? null]),
-  );
-  return JSON.stringify([...new Set(each)].sort());
-}
-
-/**
- * A list filter as a sorted list, or null. Also takes the single string that an export's stored
- * filters held for `actor`, `ip` and `product` before they became lists.
- */
-function sortedList(v: readonly string[] | string | undefined): string[] | null {
-  if (v === undefined) return null;
-  return typeof v === 'string' ? [v] : [...new Set(v)].sort();
 }
 
 const VERSION = 2;
@@ -288,24 +254,4 @@ function conflict<T>(
     parameter,
     detail: `${parameter} conflicts with the cursor, which continues ${continues}; send the cursor alone (or with the same ${parameter}), or start again without it`,
   };
-}
-
-/** The filters without absent ones, lists sorted: what a cursor carries. */
-function compact(f: EventFilters): EventFilters {
-  const out: EventFilters = {};
-  if (f.q !== undefined) out.q = f.q;
-  if (f.from !== undefined) out.from = f.from;
-  if (f.to !== undefined) out.to = f.to;
-  if (f.actions) out.actions = sortedList(f.actions)!;
-  if (f.category !== undefined) out.category = f.category;
-  if (f.actor) out.actor = sortedList(f.actor)!;
-  if (f.ip) out.ip = sortedList(f.ip)!;
-  if (f.product) out.product = sortedList(f.product)!;
-  if (f.locations) out.locations = f.locations;
-  if (f.sortOrder !== undefined) out.sortOrder = f.sortOrder;
-  return out;
-}
-
-function withoutUndefined(f: EventFilters): EventFilters {
-  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as EventFilters;
 }
