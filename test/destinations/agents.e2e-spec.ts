@@ -24,7 +24,13 @@ describe.each(DATABASES)('syslog and file destinations on %s', (kind) => {
   beforeAll(async () => {
     db = await createTestDatabase(kind);
     fileDir = mkdtempSync(join(tmpdir(), 'auditkit-files-'));
-    h = await startDestinationsApp(db.url, { batchSize: 7, fileDirectory: fileDir });
+    // The outage test rides through a receiver down for as long as rsyslog takes to restart
+    // (seconds on a loaded machine): with the fast backoff, the default ten failures would pause.
+    h = await startDestinationsApp(db.url, {
+      batchSize: 7,
+      fileDirectory: fileDir,
+      pauseAfterFailures: 10_000,
+    });
     token = await tokenFor({ logs: ['org-admin'], files: ['org-admin'] });
   });
 

@@ -182,6 +182,8 @@ describe.each(DATABASES)('delivering to destinations on %s', (kind) => {
         .expect(200);
       await waitFor('all 7', () => r.acked().length >= 7);
       expect(r.acked()).toEqual(upTo(7));
+      // The receiver has answered; the cursor moves once the dispatcher has read that answer.
+      await waitFor('the cursor at 7', async () => (await show('paused', id)).deliveredSeq === 7);
       expect(await show('paused', id)).toMatchObject({
         state: 'active',
         failures: 0,
