@@ -121,20 +121,29 @@ describe('accessibility of the web UI (axe-core in Chromium) and keyboard-only u
     await page.keyboard.type('group-7');
     await page.keyboard.press('Enter');
     await page.waitForFunction(
-      () => document.querySelectorAll('#events-body tr.event-row').length === 1,
+      () =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length === 1,
     );
     expect(new URL(page.url()).searchParams.get('q')).toBe('group-7');
     // Back to everything, then page with "Load more" reached by Tab.
     await page.locator('#f-q').fill('');
     await page.keyboard.press('Enter');
     await page.waitForFunction(
-      () => document.querySelectorAll('#events-body tr.event-row').length > 1,
+      () =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length > 1,
     );
     const before = await page.locator('#events-body tr.event-row').count();
     await page.locator('#load-more').focus();
     await page.keyboard.press('Enter');
     await page.waitForFunction(
-      (n) => document.querySelectorAll('#events-body tr.event-row').length > n,
+      (n) =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length > n,
       before,
     );
     // A detail: Tab lands on a row's date, Enter and Space open and close it.
@@ -146,14 +155,25 @@ describe('accessibility of the web UI (axe-core in Chromium) and keyboard-only u
     await page.keyboard.press('Space');
     expect(await toggle.getAttribute('aria-expanded')).toBe('false');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.className)).toBe('row-toggle');
+    expect(
+      await page.evaluate(
+        () => document.querySelector('auditkit-log')!.shadowRoot!.activeElement?.className,
+      ),
+    ).toBe('row-toggle');
     // The export dialog: opened with Enter, closed with Escape, focus back on its button.
     await page.getByRole('button', { name: 'Export log' }).focus();
     await page.keyboard.press('Enter');
     await page.locator('#export-dialog[open]').waitFor();
     await page.keyboard.press('Escape');
-    await page.waitForFunction(() => !document.querySelector('#export-dialog[open]'));
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('export-open');
+    await page.waitForFunction(
+      () =>
+        !document.querySelector('auditkit-log')!.shadowRoot!.querySelector('#export-dialog[open]'),
+    );
+    expect(
+      await page.evaluate(
+        () => document.querySelector('auditkit-log')!.shadowRoot!.activeElement?.id,
+      ),
+    ).toBe('export-open');
     await page.context().close();
   });
 

@@ -133,7 +133,10 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForFunction(
       () =>
-        document.querySelectorAll('table tbody tr.event-row, table tbody tr[data-id]').length === 1,
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('table tbody tr.event-row, table tbody tr[data-id]')
+          .length === 1,
     );
     await expect(page.locator('table tbody').textContent()).resolves.toContain(
       'Jane Doe added User 3 to jira-admins',
@@ -142,7 +145,9 @@ describe('admin web UI in Chromium', () => {
     await page.getByLabel('Search').fill('');
     await page.getByLabel('Activity').selectOption('policy_created');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(() => !document.body.textContent!.includes('group-0'));
+    await page.waitForFunction(
+      () => !document.querySelector('auditkit-log')!.shadowRoot!.textContent!.includes('group-0'),
+    );
     await expect(page.locator('table tbody').textContent()).resolves.toContain('Two-step');
     await page.screenshot({ path: join(SHOTS, 'filtered.png'), fullPage: true });
     await page.close();

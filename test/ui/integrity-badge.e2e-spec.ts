@@ -152,7 +152,9 @@ describe('integrity badge of the web UI in Chromium', () => {
   /** Waits until the badge no longer says it is checking, and returns its text. */
   async function settled(page: Page): Promise<string> {
     await page.waitForFunction(() => {
-      const node = document.querySelector('#integrity-badge');
+      const node = document
+        .querySelector('auditkit-log')!
+        .shadowRoot!.querySelector('#integrity-badge');
       return node !== null && !node.classList.contains('is-loading');
     });
     return (await badge(page).innerText()).trim();
@@ -200,7 +202,11 @@ describe('integrity badge of the web UI in Chromium', () => {
     // The log is there while the check is still held back.
     await rows(page).first().waitFor();
     await expect(rows(page).count()).resolves.toBe(15);
-    await page.waitForFunction(() => document.querySelector('#integrity-badge') !== null);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('auditkit-log')!.shadowRoot!.querySelector('#integrity-badge') !==
+        null,
+    );
     await expect(badge(page).getAttribute('role')).resolves.toBe('status');
     await expect(badge(page).innerText()).resolves.toBe('Checking integrity…');
     await integrityAsked;

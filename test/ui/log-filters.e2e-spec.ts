@@ -55,7 +55,10 @@ describe('relative ranges and click-to-filter in the web UI', () => {
     page.locator('#events-body tr.event-row .actor-name').allInnerTexts();
   const waitRows = (page: Page, n: number) =>
     page.waitForFunction(
-      (count) => document.querySelectorAll('#events-body tr.event-row').length === count,
+      (count) =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length === count,
       n,
     );
 

@@ -116,13 +116,18 @@ describe('the web UI as native ES modules and several style sheets', () => {
     for (const db of dbs) await db.drop();
   });
 
-  it('ships an entry module, modules beside it and the sheets index.html links, each well short', () => {
-    expect(SCRIPTS).toContain('app.js');
+  it('ships the element module, modules beside it and every sheet the page or element links, each well short', () => {
+    expect(SCRIPTS).toContain('auditkit-log.js');
     expect(SCRIPTS.length).toBeGreaterThan(5);
     const html = readFileSync(join(UI_DIR, 'index.html'), 'utf8');
-    expect(html).toContain('<script type="module" src="app.js"></script>');
+    expect(html).toContain('<script type="module" src="auditkit-log.js"></script>');
+    expect(html).toContain('<auditkit-log standalone></auditkit-log>');
     const linked = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]);
-    expect([...linked].sort()).toEqual([...SHEETS].sort());
+    // The element links its own sheets into its shadow root: the list in auditkit-log.js.
+    const element = readFileSync(join(UI_DIR, 'auditkit-log.js'), 'utf8');
+    const list = /const SHEETS = \[([^\]]*)\]/.exec(element)![1];
+    const adopted = [...list.matchAll(/'([^']+\.css)'/g)].map((m) => m[1]);
+    expect([...linked, ...adopted].sort()).toEqual([...SHEETS].sort());
     for (const f of [...SCRIPTS, ...SHEETS]) {
       const lines = readFileSync(join(UI_DIR, f), 'utf8').split('\n').length;
       expect({ f, short: lines < 300 }).toEqual({ f, short: true });
@@ -213,7 +218,12 @@ describe('the web UI as native ES modules and several style sheets', () => {
       await expect(page.locator('tbody tr').first().textContent()).resolves.toContain(
         'Jane Doe created the group jira-admins',
       );
-      await page.waitForFunction(() => !document.querySelector('#integrity-badge.is-loading'));
+      await page.waitForFunction(
+        () =>
+          !document
+            .querySelector('auditkit-log')!
+            .shadowRoot!.querySelector('#integrity-badge.is-loading'),
+      );
       // The badge and the filter list come from the API too: wait until nothing is in flight.
       await page.waitForLoadState('networkidle');
       expect(problems).toEqual([]);

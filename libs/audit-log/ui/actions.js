@@ -1,5 +1,6 @@
 /* The org's catalogue of event actions: the Activity filter and the display names in the table. */
 
+import { queryAll } from './context.js';
 import { api, ApiError, describeError, isAbort } from './api.js';
 import { $, h } from './dom.js';
 import { showLogError } from './filters.js';
@@ -73,7 +74,7 @@ export function actionLabel(key) {
 }
 
 function refreshActionTags() {
-  for (const tag of document.querySelectorAll('#events-body [data-action-key]')) {
+  for (const tag of queryAll('#events-body [data-action-key]')) {
     tag.textContent = actionLabel(tag.getAttribute('data-action-key'));
   }
 }

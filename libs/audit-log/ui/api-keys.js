@@ -5,6 +5,7 @@
  * styles), so that both pages of the org's settings read alike.
  */
 
+import { queryAll, setTitle } from './context.js';
 import { api, ApiError, describeError, isAbort } from './api.js';
 import { $, h } from './dom.js';
 import { dateFmt, parseTime, str, timeFmt } from './format.js';
@@ -35,7 +36,7 @@ export function wantsApiKeys() {
 export function showApiKeys() {
   setAccountBar(true);
   mountView('tpl-api-keys');
-  document.title = 'API keys · Audit log';
+  setTitle('API keys · Audit log');
   $('keys-org-name').textContent = state.org;
   setUrl();
   $('keys-log-open').addEventListener('click', showLog);
@@ -157,9 +158,7 @@ function render(list) {
 
 async function create(ev) {
   ev.preventDefault();
-  const scope = [...document.querySelectorAll('input[name="key-scope"]:checked')].map(
-    (i) => i.value,
-  );
+  const scope = queryAll('input[name="key-scope"]:checked').map((i) => i.value);
   const body = {
     name: $('key-name').value.trim(),
     scope,

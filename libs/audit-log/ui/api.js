@@ -1,8 +1,13 @@
 /*
- * The REST API client. Every request uses a URL relative to the page (e.g.
- * `admin/v1/session`), so the UI works at `/` or under any mount path such as
- * `/audit/`.
+ * The REST API client. Every request goes to `admin/v1/` under AuditKit's mount (the
+ * element's `src`, by default where its modules were loaded from), so the UI works at `/` or
+ * under any mount path such as `/audit/`, and from a host's page on another origin.
+ *
+ * A viewer token travels in the Authorization header and no cookie is sent with it; otherwise
+ * the session cookie does the work and unsafe methods carry the CSRF token.
  */
+
+import { context, mountUrl } from './context.js';
 
 const API = 'admin/v1/';
 const CSRF_COOKIE = 'auditkit_csrf';
@@ -42,7 +47,8 @@ function readCookie(name) {
 export async function api(path, options = {}) {
   const method = (options.method || 'GET').toUpperCase();
   const headers = { Accept: 'application/json', ...(options.headers || {}) };
-  if (method !== 'GET' && method !== 'HEAD') {
+  if (context.token && !headers.Authorization) headers.Authorization = `Bearer ${context.token}`;
+  if (!context.token && method !== 'GET' && method !== 'HEAD') {
     const csrf = readCookie(CSRF_COOKIE);
     if (csrf) headers[CSRF_HEADER] = csrf;
   }
@@ -53,11 +59,11 @@ export async function api(path, options = {}) {
   }
   let res;
   try {
-    res = await fetch(API + path, {
+    res = await fetch(mountUrl(API + path), {
       method,
       headers,
       body,
-      credentials: 'same-origin',
+      credentials: context.token ? 'omit' : 'same-origin',
       cache: 'no-store',
       signal: options.signal,
     });

@@ -1,11 +1,12 @@
 /*
  * AuditKit admin UI: the organization audit log.
  *
- * Plain browser JavaScript as native ES modules, no build step, no
- * dependencies; this is the entry module that index.html loads. Every module
- * is imported by a relative URL and every API request uses one (see api.js),
- * so the UI works at `/` or under any mount path such as `/audit/`. All
- * user-controlled text is inserted with textContent, never as HTML.
+ * Plain browser JavaScript as native ES modules, no build step, no dependencies. The
+ * <auditkit-log> element (auditkit-log.js) binds the modules to its shadow root and calls
+ * boot(). Every module is imported by a relative URL and every API request goes under
+ * AuditKit's mount (see api.js), so the UI works at `/`, under any mount path such as
+ * `/audit/`, and inside a host's page. All user-controlled text is inserted with textContent,
+ * never as HTML.
  *
  * A few modules import each other in cycles (a 401 anywhere ends the session,
  * and the session decides which view shows). That is safe because modules only
@@ -13,9 +14,10 @@
  */
 
 import { api, ApiError, describeError } from './api.js';
+import { context, isViewer } from './context.js';
 import { $ } from './dom.js';
 import { bindExportDialog } from './export-dialog.js';
-import { switchOrg } from './log-view.js';
+import { showLog, switchOrg } from './log-view.js';
 import {
   loadSignInMethods,
   normalizeSession,
@@ -24,10 +26,16 @@ import {
   signOut,
   takeHashToken,
 } from './session.js';
-import { showForbidden, showSignIn } from './views.js';
+import { state } from './state.js';
+import { showForbidden, showSignIn, showViewerProblem } from './views.js';
 
-async function boot() {
+/** Starts the viewer in the element's shadow root (see auditkit-log.js). */
+export async function boot() {
   bindStaticHandlers();
+  if (isViewer()) {
+    startViewer();
+    return;
+  }
   await loadSignInMethods();
   const token = takeHashToken();
   if (token) {
@@ -44,17 +52,42 @@ async function boot() {
   }
 }
 
+/**
+ * A viewer token is its own session: one org, read-only, nothing to sign in to. Who it was
+ * minted for is the host's business; the token's `sub` is shown only as a name.
+ */
+function startViewer() {
+  const claims = context.claims || {};
+  if (!context.org) {
+    showViewerProblem('This viewer has no organization: set the element\u2019s org attribute.');
+    return;
+  }
+  state.session = {
+    sub: typeof claims.sub === 'string' ? claims.sub : 'viewer',
+    name: '',
+    email: '',
+    orgs: [context.org],
+  };
+  state.org = context.org;
+  showLog();
+}
+
+/** The host renewed the viewer token: carry on where the reader was, or start again. */
+export function refreshToken(token) {
+  context.token = token;
+  if (!state.session) startViewer();
+}
+
 /** Handlers for the parts of the page that outlive view changes: the top bar and the dialog. */
 function bindStaticHandlers() {
   // A login link opened in a tab that already shows the UI only changes the fragment.
-  window.addEventListener('hashchange', () => {
-    const token = takeHashToken();
-    if (token) signIn(token, null);
-  });
+  if (context.standalone) {
+    window.addEventListener('hashchange', () => {
+      const token = takeHashToken();
+      if (token) signIn(token, null);
+    });
+  }
   $('sign-out').addEventListener('click', signOut);
   $('org-select').addEventListener('change', (ev) => switchOrg(ev.target.value));
   bindExportDialog();
 }
-
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
-else boot();

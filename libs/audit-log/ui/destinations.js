@@ -5,6 +5,7 @@
  * Refreshes itself while shown, so that lag and errors stay current.
  */
 
+import { setTitle } from './context.js';
 import { api, ApiError, describeError, isAbort } from './api.js';
 import { bindDestinationForm } from './destination-form.js';
 import { $, h } from './dom.js';
@@ -33,7 +34,7 @@ export function wantsDestinations() {
 export function showDestinations() {
   setAccountBar(true);
   mountView('tpl-destinations');
-  document.title = 'Destinations · Audit log';
+  setTitle('Destinations · Audit log');
   $('dest-org-name').textContent = state.org;
   setUrl();
   $('log-open').addEventListener('click', showLog);

@@ -1,7 +1,10 @@
 /* DOM helpers. All user-controlled text goes in through textContent, never as HTML. */
 
+import { context } from './context.js';
+
+/** The element with this id inside the viewer's shadow root. */
 export function $(id) {
-  return document.getElementById(id);
+  return context.root ? context.root.getElementById(id) : null;
 }
 
 /** Creates an element; `text` goes through textContent, attributes through setAttribute. */

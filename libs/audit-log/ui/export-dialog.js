@@ -1,5 +1,6 @@
 /* The export dialog: queues a CSV export of the applied filters and follows its status. */
 
+import { activeElement } from './context.js';
 import { actionLabel } from './actions.js';
 import { api, ApiError, describeError } from './api.js';
 import { $, h } from './dom.js';
@@ -56,10 +57,10 @@ export function openExport() {
   submit.textContent = 'Export';
   $('export-cancel').textContent = 'Cancel';
 
-  lastFocus = document.activeElement;
+  lastFocus = activeElement();
   const dialog = $('export-dialog');
   // Hide the page behind the modal from assistive technology (and from role queries).
-  document.querySelector('header.topbar').setAttribute('aria-hidden', 'true');
+  $('topbar').setAttribute('aria-hidden', 'true');
   $('main').setAttribute('aria-hidden', 'true');
   dialog.showModal();
   submit.focus();
@@ -68,9 +69,9 @@ export function openExport() {
 
 function onExportClosed() {
   stopExportPolling();
-  document.querySelector('header.topbar').removeAttribute('aria-hidden');
+  $('topbar').removeAttribute('aria-hidden');
   $('main').removeAttribute('aria-hidden');
-  if (lastFocus && document.contains(lastFocus)) lastFocus.focus();
+  if (lastFocus && lastFocus.isConnected) lastFocus.focus();
   lastFocus = null;
 }
 

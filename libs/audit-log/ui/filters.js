@@ -1,5 +1,6 @@
 /* The filter bar: reading and checking it, and turning filters into API queries and URLs. */
 
+import { setViewParams } from './context.js';
 import { $, h } from './dom.js';
 import { loadEvents } from './events.js';
 import { state } from './state.js';
@@ -181,8 +182,7 @@ export function syncUrl() {
   if (f.action) p.set('action', f.action);
   if (f.actor) p.set('actor', f.actor);
   if (f.ip) p.set('ip', f.ip);
-  const search = p.toString();
-  history.replaceState(history.state, '', location.pathname + (search ? `?${search}` : ''));
+  setViewParams(p);
 }
 
 const PARAM_FIELDS = {

@@ -1,5 +1,6 @@
 /* The log view: the table of events with its filters, integrity badge and export button. */
 
+import { isViewer, setTitle, viewerCanExport, viewParams } from './context.js';
 import { loadActions } from './actions.js';
 import { apiKeysOrgChanged, showApiKeys } from './api-keys.js';
 import { destinationsOrgChanged, showDestinations } from './destinations.js';
@@ -23,7 +24,7 @@ import { mountView, setAccountBar } from './views.js';
 const ORG_STORAGE_KEY = 'auditkit.org';
 
 export function pickOrg(orgs) {
-  const params = new URLSearchParams(location.search);
+  const params = viewParams();
   const fromUrl = params.get('org');
   if (fromUrl && orgs.includes(fromUrl)) return fromUrl;
   let stored = null;
@@ -41,12 +42,12 @@ export function showLog() {
     state.org && state.session.orgs.includes(state.org) ? state.org : pickOrg(state.session.orgs);
   setAccountBar(true);
   mountView('tpl-log');
-  document.title = 'Audit log';
+  setTitle('Audit log');
   $('org-name').textContent = state.org;
   resetIntegrity();
 
   // Filters from the address bar, so a filtered view can be shared or reloaded.
-  const params = new URLSearchParams(location.search);
+  const params = viewParams();
   const range = params.get('range') || '';
   const initial = {
     q: params.get('q') || '',
@@ -72,9 +73,17 @@ export function showLog() {
     $(id).addEventListener('input', () => $(id).removeAttribute('aria-invalid'));
   }
   $('load-more').addEventListener('click', () => loadEvents(true));
-  $('export-open').addEventListener('click', openExport);
-  $('destinations-open').addEventListener('click', showDestinations);
-  $('api-keys-open').addEventListener('click', showApiKeys);
+  if (isViewer()) {
+    // A viewer token reads one org; it manages nothing and exports only when it says so.
+    $('destinations-open').remove();
+    $('api-keys-open').remove();
+    if (!viewerCanExport()) $('export-open').remove();
+  } else {
+    $('destinations-open').addEventListener('click', showDestinations);
+    $('api-keys-open').addEventListener('click', showApiKeys);
+  }
+  const exportOpen = $('export-open');
+  if (exportOpen) exportOpen.addEventListener('click', openExport);
   $('events-body').addEventListener('click', onTableClick);
   $('integrity-recheck').addEventListener('click', () => {
     if (!state.integrityController) checkIntegrity();

@@ -5,6 +5,7 @@
  */
 
 import { api, ApiError, describeError } from './api.js';
+import { isViewer } from './context.js';
 import { $, h } from './dom.js';
 import { dateFmt, formatCount, parseTime, str, timeFmt } from './format.js';
 import { state } from './state.js';
@@ -46,6 +47,9 @@ function item(e) {
 /** Loads the list into the dialog; a failure says so in the list's place. */
 export async function loadRecentExports() {
   const list = $('export-recent-list');
+  // The list shows who asked for each export: not a viewer token's business.
+  $('export-recent').hidden = isViewer();
+  if (isViewer()) return;
   const org = state.org;
   try {
     const json = await api(`orgs/${encodeURIComponent(org)}/exports?limit=${SHOWN}`);

@@ -1,6 +1,7 @@
 /* Signing in and out: the session cookie the API hands out for an access token. */
 
 import { api, ApiError, describeError } from './api.js';
+import { context, isViewer, mountUrl } from './context.js';
 import { $ } from './dom.js';
 import { stopExportPolling } from './export-dialog.js';
 import { str } from './format.js';
@@ -8,7 +9,7 @@ import { showLog, pickOrg } from './log-view.js';
 import { showApiKeys, wantsApiKeys } from './api-keys.js';
 import { showDestinations, wantsDestinations } from './destinations.js';
 import { abortLoads, state } from './state.js';
-import { showForbidden, showSignIn } from './views.js';
+import { showForbidden, showSignIn, showViewerProblem } from './views.js';
 
 export function normalizeSession(json) {
   const d = (json && json.data) || json || {};
@@ -27,6 +28,8 @@ export function normalizeSession(json) {
 }
 
 export function takeHashToken() {
+  // Only the standalone page owns the address bar; an embedded viewer has a viewer token.
+  if (!context.standalone) return null;
   const hash = location.hash.replace(/^#/, '');
   if (!hash) return null;
   const params = new URLSearchParams(hash);
@@ -74,7 +77,7 @@ export async function signOut() {
   // Signed in through the provider: sign out there too (the server knows whether this browser
   // was; if not, it sends it straight back here).
   if (state.signInMethods && state.signInMethods.oidc) {
-    location.assign('admin/v1/session/oidc/logout');
+    location.assign(mountUrl('admin/v1/session/oidc/logout'));
     return;
   }
   showSignIn(null, 'You have signed out.');
@@ -96,7 +99,8 @@ export function sessionExpired() {
   const dialog = $('export-dialog');
   if (dialog.open) dialog.close();
   state.session = null;
-  showSignIn('Your session has ended. Sign in again.');
+  if (isViewer()) showViewerProblem('This view has expired. Reload the page to see the log again.');
+  else showSignIn('Your session has ended. Sign in again.');
 }
 
 export function onSession(session) {

@@ -4,6 +4,7 @@
  * shared parts and the two small views; the log view is in log-view.js.
  */
 
+import { context, mountUrl, setTitle, setViewParams, viewParams } from './context.js';
 import { $, h } from './dom.js';
 import { signIn, signOut } from './session.js';
 import { abortLoads, state } from './state.js';
@@ -12,12 +13,12 @@ import { abortLoads, state } from './state.js';
 export function setViewUrl(name) {
   const p = new URLSearchParams({ view: name });
   if (state.session && state.session.orgs.length > 1) p.set('org', state.org);
-  history.replaceState(history.state, '', `${location.pathname}?${p}`);
+  setViewParams(p);
 }
 
 /** Whether the address bar asks for view `name` (a reload keeps it). */
 export function wantsView(name) {
-  return new URLSearchParams(location.search).get('view') === name;
+  return viewParams().get('view') === name;
 }
 
 export function mountView(templateId) {
@@ -51,7 +52,7 @@ export function setAccountBar(visible) {
 export function showSignIn(error, info) {
   setAccountBar(false);
   mountView('tpl-signin');
-  document.title = 'Sign in · Audit log';
+  setTitle('Sign in · Audit log');
   const err = $('signin-error');
   err.textContent = error || '';
   err.className = error ? 'alert alert-error' : info ? 'alert alert-info' : 'alert';
@@ -61,7 +62,7 @@ export function showSignIn(error, info) {
   if (methods.oidc) {
     $('signin-oidc').hidden = false;
     const link = $('signin-oidc-link');
-    link.href = methods.oidc.loginPath;
+    link.href = mountUrl(methods.oidc.loginPath);
     link.textContent = `Sign in with ${methods.oidc.providerName}`;
   }
   $('signin-none').hidden = methods.tokenSignIn || !!methods.oidc;
@@ -78,6 +79,24 @@ export function showSignIn(error, info) {
 export function showForbidden() {
   setAccountBar(false);
   mountView('tpl-forbidden');
-  document.title = 'Audit log';
+  setTitle('Audit log');
   $('forbidden-sign-out').addEventListener('click', signOut);
+}
+
+/**
+ * A viewer that cannot go on (its token expired or was refused): say so, and tell the host page
+ * with an `auditkit-unauthorized` event, so that it can mint a new token and set it.
+ */
+export function showViewerProblem(message) {
+  abortLoads();
+  state.session = null;
+  mountView('tpl-viewer-problem');
+  $('viewer-problem').textContent = message;
+  context.host.dispatchEvent(
+    new CustomEvent('auditkit-unauthorized', {
+      bubbles: true,
+      composed: true,
+      detail: { message },
+    }),
+  );
 }
