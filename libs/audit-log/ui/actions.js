@@ -1,6 +1,6 @@
 /* The org's catalogue of event actions: the Activity filter and the display names in the table. */
 
-import { queryAll } from './context.js';
+import { queryAll, viewerActions } from './context.js';
 import { api, ApiError, describeError, isAbort } from './api.js';
 import { $, h } from './dom.js';
 import { showLogError } from './filters.js';
@@ -21,6 +21,7 @@ export async function loadActions(selected) {
     });
     if (controller.signal.aborted || org !== state.org) return;
     const groups = new Map();
+    const only = viewerActions();
     for (const item of Array.isArray(json.data) ? json.data : []) {
       const a = item.attributes || item;
       const id = str(item.id || a.id);
@@ -32,6 +33,8 @@ export async function loadActions(selected) {
       };
       state.actions.set(id, entry);
       if (entry.category) state.categories.set(entry.category, entry.groupDisplayName);
+      // A viewer token narrowed to some actions offers only those: any other is refused.
+      if (only && !only.includes(id)) continue;
       if (!groups.has(entry.groupDisplayName)) groups.set(entry.groupDisplayName, []);
       groups.get(entry.groupDisplayName).push({ id, ...entry });
     }

@@ -43,6 +43,12 @@ export function viewerCanExport() {
   return !!(context.claims && context.claims.export);
 }
 
+/** The actions a viewer token is narrowed to, or null when it may read them all. */
+export function viewerActions() {
+  const narrowing = context.claims && context.claims.narrowing;
+  return narrowing && Array.isArray(narrowing.actions) ? narrowing.actions.map(String) : null;
+}
+
 /** The view's query parameters: the address bar's on the standalone page, else the element's. */
 export function viewParams() {
   return context.standalone

@@ -99,7 +99,7 @@ export function sessionExpired() {
   const dialog = $('export-dialog');
   if (dialog.open) dialog.close();
   state.session = null;
-  if (isViewer()) showViewerProblem('This view has expired. Reload the page to see the log again.');
+  if (isViewer()) showViewerProblem('This view of the audit log has expired or was refused.');
   else showSignIn('Your session has ended. Sign in again.');
 }
 
