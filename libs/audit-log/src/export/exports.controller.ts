@@ -68,7 +68,11 @@ export class ExportsController {
     // No body at all means "export everything", like GET events without a query.
     const dto = validateDto(EventFiltersDto, body ?? {}, 'pointer');
     // A viewer's export holds what the viewer sees, and goes to the token's e-mail (its principal's).
-    const filters = narrowFilters(toEventFilters(dto, this.catalog, 'pointer'), viewerOf(req), 'pointer');
+    const filters = narrowFilters(
+      toEventFilters(dto, this.catalog, 'pointer'),
+      viewerOf(req),
+      'pointer',
+    );
     const principal = principalOf(req);
     if (!principal.email) {
       throw apiError(
