@@ -441,6 +441,22 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect(gone.status).toBe(404);
   });
 
+  it('viewer tokens: 201 with the token, 400, 401, 403; the token reads', async () => {
+    const a = await admin();
+    const url = '/admin/v1/orgs/acme/viewer-tokens';
+    const created = await call('post', url, {
+      token: a,
+      body: { actions: ['group_created'], ttlSeconds: 600, exportEmail: 'v@host.test' },
+    });
+    expect(created.status).toBe(201);
+    const { token } = JSON.parse(created.text).data.attributes;
+    expect((await call('get', '/admin/v1/orgs/acme/events?limit=1', { token })).status).toBe(200);
+    expect((await call('post', url, { token: a, body: { ttlSeconds: 0 } })).status).toBe(400);
+    expect((await call('post', url, { body: {} })).status).toBe(401);
+    expect((await call('post', url, { token: await outsider(), body: {} })).status).toBe(403);
+    expect((await call('post', url, { token, body: {} })).status).toBe(403);
+  });
+
   it('exports: 202 with Location, 200, 400, 401, 403, 404, 422, 429, and the download', async () => {
     const a = await admin();
     const queued = await call('post', '/admin/v1/orgs/acme/exports', {

@@ -1,7 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { EVENTS_WRITE_SCOPE, ORG_ADMIN_ROLE } from '../auth/audit-principal.interface';
+import {
+  AuditViewerGrant,
+  EVENTS_WRITE_SCOPE,
+  ORG_ADMIN_ROLE,
+} from '../auth/audit-principal.interface';
 import { nonBlankRoles } from '../auth/claims';
 import { AdminAuthService } from './admin-auth.service';
 import { ADMIN_PERMISSION, AdminPermission } from '../http/require-permission.decorator';
@@ -31,8 +35,12 @@ export class AdminAuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const principal = await this.auth.authenticate(req);
     setPrincipal(req, principal);
-    if (permission === 'session') return true;
     const orgId = String(req.params.orgId ?? '');
+    if (principal.viewer) {
+      checkViewer(principal.viewer, permission, orgId, req.method);
+      return true;
+    }
+    if (permission === 'session') return true;
     // A host's principal did not pass through principalFromClaims: blank roles go here too.
     const roles = Object.prototype.hasOwnProperty.call(principal.orgs, orgId)
       ? nonBlankRoles(principal.orgs[orgId] ?? [])
@@ -69,5 +77,28 @@ export class AdminAuthGuard implements CanActivate {
       );
     }
     return true;
+  }
+}
+
+/**
+ * A viewer token reads its own org, and exports when it names an e-mail; nothing else (no
+ * session, no keys, no destinations, no recording). What it reads is narrowed by the routes
+ * (viewer-tokens/narrow.ts). The list of recent exports shows admins' e-mails: not for viewers.
+ */
+function checkViewer(
+  viewer: AuditViewerGrant,
+  permission: AdminPermission,
+  orgId: string,
+  method: string,
+): void {
+  if (permission !== 'read' && permission !== 'export')
+    throw apiError(403, 'A viewer token can only read the audit log', 'viewer_token_read_only');
+  if (viewer.orgId !== orgId)
+    throw apiError(403, `This viewer token is for another organization than "${orgId}"`);
+  if (permission === 'export') {
+    if (method !== 'POST')
+      throw apiError(403, 'A viewer token cannot list exports', 'viewer_token_read_only');
+    if (!viewer.exportEmail)
+      throw apiError(403, 'This viewer token does not allow exports', 'viewer_token_no_export');
   }
 }

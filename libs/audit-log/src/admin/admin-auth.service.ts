@@ -18,6 +18,8 @@ import { csrfFailedMessage, sessionEndedMessage } from './sessions/session.messa
 import { clientIp, userAgent } from '../recording/request-event';
 import { ApiKeyRefused, ApiKeyService } from './api-keys/api-key.service';
 import { looksLikeApiKey } from './api-keys/api-key-secret';
+import { looksLikeViewerToken } from './viewer-tokens/viewer-token-claims';
+import { ViewerTokenRefused, ViewerTokenService } from './viewer-tokens/viewer-token.service';
 
 export const SESSION_COOKIE = 'auditkit_session';
 export const CSRF_COOKIE = 'auditkit_csrf';
@@ -48,6 +50,7 @@ export class AdminAuthService {
     @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly options: ResolvedAuditAdminOptions,
     private readonly sessions: AdminSessionService,
     private readonly apiKeys: ApiKeyService,
+    private readonly viewerTokens: ViewerTokenService,
   ) {
     if (options.jwt) this.verifier = new JwtVerifier(options.jwt);
     this.sessionTtlMs = Math.round(options.sessionTtlHours * HOUR);
@@ -75,6 +78,15 @@ export class AdminAuthService {
         });
       } catch (err) {
         if (err instanceof ApiKeyRefused) throw unauthorized(err.message);
+        throw err;
+      }
+    }
+    // A viewer token too, in every mode: the host minted it for the embedded viewer.
+    if (bearer !== undefined && looksLikeViewerToken(bearer)) {
+      try {
+        return await this.viewerTokens.authenticate(bearer);
+      } catch (err) {
+        if (err instanceof ViewerTokenRefused) throw unauthorized(err.message);
         throw err;
       }
     }

@@ -5,6 +5,7 @@ import type { JwtAuthOptions } from '../auth/jwt';
 import type { AuditClock } from '../common/clock';
 import type { AuditRateLimit } from '../http/rate-limit';
 import type { AuditOidcOptions } from './oidc/oidc-options';
+import type { AuditViewerTokenOptions } from './viewer-tokens/viewer-token-options';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {
@@ -48,6 +49,14 @@ export interface AuditAdminModuleOptions {
    * tokens on the API itself work either way. @default true
    */
   tokenSignIn?: boolean;
+  /**
+   * Viewer tokens (docs/viewer.md): read-only tokens for one org that a host mints for the
+   * embedded viewer. They work without this, signed with a key derived from `secret` (else
+   * `jwt.secret`); set it for another secret, another maximum life, or the origins allowed to
+   * call the API from their pages (CORS).
+   * @default { maxTtlSeconds: 86400, allowedOrigins: [] }
+   */
+  viewerTokens?: AuditViewerTokenOptions;
 }
 
 /** Rate limits of `AuditAdminModule` (see `AuditAdminModuleOptions.rateLimit`). */

@@ -3,6 +3,10 @@ import { AuditClock, systemClock } from '../common/clock';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import { invalidSessionTtlMessage } from './sessions/session.messages';
 import { resolveOidcOptions, ResolvedOidcOptions } from './oidc/oidc-options';
+import {
+  resolveViewerTokenOptions,
+  ResolvedViewerTokenOptions,
+} from './viewer-tokens/viewer-token-options';
 
 export const {
   ConfigurableModuleClass: AuditAdminConfigurableModule,
@@ -26,6 +30,8 @@ export interface ResolvedAuditAdminOptions extends AuditAdminModuleOptions {
   tokenSignIn: boolean;
   /** `oidc` checked, with its defaults. */
   resolvedOidc?: ResolvedOidcOptions;
+  /** `viewerTokens` checked, with its derived key. */
+  viewerTokens: ResolvedViewerTokenOptions;
 }
 
 /** Options with defaults merged and checked. */
@@ -78,6 +84,12 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
       throw fail((err as Error).message);
     }
   }
+  let viewerTokens: ResolvedViewerTokenOptions;
+  try {
+    viewerTokens = resolveViewerTokenOptions(o.viewerTokens, o.secret ?? o.jwt?.secret);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
   return {
     ...o,
     ui: o.ui ?? true,
@@ -86,5 +98,6 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
     clock: o.clock ?? systemClock,
     tokenSignIn: o.tokenSignIn ?? true,
     resolvedOidc,
+    viewerTokens,
   };
 }

@@ -39,6 +39,9 @@ import { OidcService } from './oidc/oidc.service';
 import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
+import { ViewerCorsMiddleware } from './viewer-tokens/viewer-cors.middleware';
+import { ViewerTokenService } from './viewer-tokens/viewer-token.service';
+import { ViewerTokensController } from './viewer-tokens/viewer-tokens.controller';
 
 /**
  * The admin plugin: the REST API of docs/api.md section 5, the web UI, health checks. Needs
@@ -55,6 +58,7 @@ import { UiController } from './ui.controller';
     OidcController,
     UserSessionsController,
     ApiKeysController,
+    ViewerTokensController,
     IntegrityController,
     HealthController,
     UiController,
@@ -68,6 +72,8 @@ import { UiController } from './ui.controller';
     AdminAuthService,
     OidcService,
     ApiKeyService,
+    ViewerTokenService,
+    ViewerCorsMiddleware,
     {
       provide: AdminSessionService,
       useFactory: (dataSource: DataSource, o: ResolvedAuditAdminOptions) =>
@@ -113,6 +119,7 @@ import { UiController } from './ui.controller';
   ],
   exports: [
     AdminAuthService,
+    ViewerTokenService,
     AdminAuthGuard,
     AUDIT_REQUEST_GUARD,
     EventQueryService,
@@ -125,6 +132,10 @@ import { UiController } from './ui.controller';
 })
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
+    // First, so that a preflight is answered before any other middleware reads the request.
+    consumer
+      .apply(ViewerCorsMiddleware)
+      .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.ALL }, UiController);
     // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
     const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
     consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
 import { ActionCatalog } from '../catalog/action-catalog';
 import { ApiExceptionFilter, invalidParameter } from '../http/api-error';
 import { toEventFilters } from '../http/event-filters';
@@ -16,6 +17,7 @@ import {
   histogramBuckets,
 } from '../query/event-histogram.service';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { narrowFilters, viewerOf } from './viewer-tokens/narrow';
 import {
   AUDIT_ADMIN_RESOLVED_OPTIONS,
   ResolvedAuditAdminOptions,
@@ -69,16 +71,22 @@ export class EventsHistogramController {
   @ApiErrors(400, 401, 403, 429, 503)
   @RequirePermission('read')
   @RateLimit('reads')
-  async histogram(@Param('orgId') orgId: string, @Query() raw: Record<string, unknown>) {
+  async histogram(
+    @Param('orgId') orgId: string,
+    @Query() raw: Record<string, unknown>,
+    @Req() req: Request,
+  ) {
     const dto = validateDto(EventHistogramQueryDto, raw, 'parameter');
-    const filters = toEventFilters(dto, this.catalog, 'parameter');
+    const sent = toEventFilters(dto, this.catalog, 'parameter');
     let offsetMinutes = 0;
     if (dto.utcOffset !== undefined) {
       const parsed = parseUtcOffset(dto.utcOffset);
       if (parsed === undefined) throw invalidParameter('utcOffset', UTC_OFFSET_MESSAGE);
       offsetMinutes = parsed;
     }
-    const to = filters.to ?? this.options.clock.now().getTime();
+    const to = sent.to ?? this.options.clock.now().getTime();
+    // A viewer token starting later than the default range starts the chart there.
+    const filters = narrowFilters(sent, viewerOf(req), 'parameter', to - DEFAULT_RANGE + 1);
     const from = filters.from ?? to - DEFAULT_RANGE + 1;
     if (from > to) throw invalidParameter('from', 'must not be after to');
     const interval: HistogramInterval = dto.interval ?? (to - from < HOURLY_UP_TO ? 'hour' : 'day');

@@ -13,6 +13,7 @@ import { parseInstant } from '../query/event-filters';
 import { InvalidCursorError, StreamCursorCodec, StreamCursorState } from '../query/stream-cursor';
 import { StreamQueryService } from '../query/stream-query.service';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { narrowFilters, viewerOf } from './viewer-tokens/narrow';
 import {
   EventStreamQueryDto,
   STREAM_DEFAULT_LIMIT,
@@ -100,7 +101,15 @@ export class EventsStreamController {
     const limit = streamLimit(dto);
     if (limit === undefined) throw invalidParameter('limit', STREAM_LIMIT_MESSAGE);
     const state = this.stateOf(orgId, dto);
-    const page = await this.stream.page(orgId, state, limit);
+    // The stream takes no action, actor or product parameter: a viewer's narrowing comes with
+    // its token on each request; its start bounds `from` (kept in the cursor, as a poller's).
+    const narrowed = narrowFilters({ from: state.from, to: state.to }, viewerOf(req), 'parameter');
+    if (narrowed.from !== undefined) state.from = narrowed.from;
+    const page = await this.stream.page(orgId, state, limit, {
+      actions: narrowed.actions,
+      actor: narrowed.actor,
+      product: narrowed.product,
+    });
     const next = this.cursors.encode(orgId, page.next);
     const self = req.originalUrl;
     // The cursor carries the order and the filters: the link needs only it (and the page size).

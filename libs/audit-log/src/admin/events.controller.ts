@@ -43,6 +43,7 @@ import { RateLimit } from '../http/rate-limit.decorator';
 import { RateLimitGuard } from '../http/rate-limit.guard';
 import { validateDto } from '../http/validate-dto';
 import { AUDIT_CURSOR_CODEC } from './admin.internal-constants';
+import { narrowFilters, viewerOf, viewerSees } from './viewer-tokens/narrow';
 import { Inject } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '../http/openapi/swagger';
 import {
@@ -132,6 +133,8 @@ export class EventsController {
       // A cursor sent alone keeps the page size it was made with.
       limit ??= cursor.limit;
     }
+    // On the query as it runs, the cursor's included: an admin's cursor widens no viewer.
+    filters = narrowFilters(filters, viewerOf(req), 'parameter');
     const size = limit ?? 100;
     const order = filters.sortOrder ?? 'desc';
     let events;
@@ -173,7 +176,7 @@ export class EventsController {
   @RequirePermission('read')
   async one(@Param('orgId') orgId: string, @Param('eventId') eventId: string, @Req() req: Request) {
     const event = await this.query.get(orgId, eventId);
-    if (!event) {
+    if (!event || !viewerSees(event, viewerOf(req))) {
       const notFound = apiError(404, `No event ${eventId} in this organization`);
       notFound.errors[0].meta = { atlassianCode: ATLASSIAN_ERROR_CODES.eventNotFound };
       throw notFound;

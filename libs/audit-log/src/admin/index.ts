@@ -11,6 +11,12 @@ export type { AuditOidcOptions, AuditOidcRoleMapping } from './oidc/oidc-options
 export type { AuditRateLimit } from '../http/rate-limit';
 export { ApiExceptionFilter } from '../http/api-error';
 export { AdminAuthGuard } from './admin-auth.guard';
+export { ViewerTokenService, ViewerTokenInputError } from './viewer-tokens/viewer-token.service';
+export type {
+  MintViewerTokenOptions,
+  MintedViewerToken,
+} from './viewer-tokens/viewer-token.service';
+export type { AuditViewerTokenOptions } from './viewer-tokens/viewer-token-options';
 export { AdminSessionService } from './sessions/admin-session.service';
 export type { AdminSession, OpenedAdminSession } from './sessions/admin-session.service';
 export { isValidEmailClaim, isValidNameClaim, CLAIM_LIMITS } from '../auth/claims';
@@ -18,7 +24,11 @@ export { ReadinessService } from '../http/readiness.service';
 export type { ReadinessCheck } from '../http/readiness.service';
 export { EventQueryService } from '../query/event-query.service';
 export type { EventFilters } from '../query/event-filters';
-export type { AuditPrincipal } from '../auth/audit-principal.interface';
+export type {
+  AuditPrincipal,
+  AuditViewerGrant,
+  AuditViewerNarrowing,
+} from '../auth/audit-principal.interface';
 export { ORG_ADMIN_ROLE, EVENTS_WRITE_SCOPE } from '../auth/audit-principal.interface';
 export { JwtVerifier, signAuditToken, InvalidTokenError } from '../auth/jwt';
 export type { JwtAuthOptions, AuditTokenClaims, VerifiedToken } from '../auth/jwt';

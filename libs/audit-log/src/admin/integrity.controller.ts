@@ -1,8 +1,10 @@
-import { Controller, Get, Param, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Req, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
 import type { ChainReport } from '../integrity/chain-verifier';
 import type { SignedCheckpoint } from '../integrity/checkpoint';
 import { IntegrityService } from '../integrity/integrity.service';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { requireWholeLog, viewerOf } from './viewer-tokens/narrow';
 import { RequirePermission } from '../http/require-permission.decorator';
 import { ApiExceptionFilter } from '../http/api-error';
 import { ApiAdminAuth, ApiErrors, ApiJson } from '../http/openapi/decorators';
@@ -27,7 +29,8 @@ export class IntegrityController {
   @ApiJson(200, 'IntegrityReport', 'The verification report.')
   @ApiErrors(401, 403, 503)
   @RequirePermission('read')
-  async report(@Param('orgId') orgId: string) {
+  async report(@Param('orgId') orgId: string, @Req() req: Request) {
+    requireWholeLog(viewerOf(req), 'The integrity report');
     const [report, latest] = await Promise.all([
       this.integrity.verify(orgId),
       this.integrity.checkpoints.latest(orgId),

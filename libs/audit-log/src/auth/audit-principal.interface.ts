@@ -15,6 +15,33 @@ export interface AuditPrincipal {
    * never as an org admin (it cannot manage keys, sessions or destinations).
    */
   apiKey?: { id: string; orgId: string };
+  /**
+   * Set when the caller is a viewer token (docs/viewer.md): it only reads, in its one org, the
+   * events its narrowing lets through, and exports only when the token names an e-mail.
+   */
+  viewer?: AuditViewerGrant;
+}
+
+/** What a viewer token grants. */
+export interface AuditViewerGrant {
+  orgId: string;
+  narrowing: AuditViewerNarrowing;
+  /** Where an export of this viewer is mailed; no export without it. */
+  exportEmail?: string;
+  /** The token's `jti`. */
+  tokenId: string;
+}
+
+/**
+ * The events a viewer token is narrowed to: each list given allows only its values, `from` only
+ * events at or after it. Absent means not narrowed in that dimension.
+ */
+export interface AuditViewerNarrowing {
+  actions?: string[];
+  actors?: string[];
+  products?: string[];
+  /** ISO 8601 date-time. */
+  from?: string;
 }
 
 /** The role that opens an org's audit log. */

@@ -20,7 +20,8 @@ export interface JwtAuthOptions {
 /** Why a token was refused; the message is safe to return to the client. */
 export class InvalidTokenError extends Error {}
 
-const ORG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** What an org id looks like (the keys of the `orgs` claim, a viewer token's `org`). */
+export const ORG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A verified token: who it names, and until when it is valid. */
 export interface VerifiedToken {

@@ -22,6 +22,7 @@ import { RateLimit } from '../http/rate-limit.decorator';
 import { RateLimitGuard } from '../http/rate-limit.guard';
 import { validateDto } from '../http/validate-dto';
 import { ActionCatalog } from '../catalog/action-catalog';
+import { narrowFilters, viewerOf } from '../admin/viewer-tokens/narrow';
 import { AuditWriteError } from '../exceptions/audit-write.exception';
 import { EventFiltersDto } from '../query/event-filters';
 import { clientIp, userAgent } from '../recording/request-event';
@@ -66,7 +67,12 @@ export class ExportsController {
   ) {
     // No body at all means "export everything", like GET events without a query.
     const dto = validateDto(EventFiltersDto, body ?? {}, 'pointer');
-    const filters = toEventFilters(dto, this.catalog, 'pointer');
+    // A viewer's export holds what the viewer sees, and goes to the token's e-mail (its principal's).
+    const filters = narrowFilters(
+      toEventFilters(dto, this.catalog, 'pointer'),
+      viewerOf(req),
+      'pointer',
+    );
     const principal = principalOf(req);
     if (!principal.email) {
       throw apiError(

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { AuditEvent } from '../event/audit-event.interface';
-import { dialectOf, StoreDialect } from '../store/dialect';
+import { dialectOf, placeholders, StoreDialect } from '../store/dialect';
 import { EventRow, rowToEvent } from '../store/event-row';
 import { EVENTS_TABLE } from '../store/store.constants';
 import { StreamCursorState } from './stream-cursor';
@@ -35,6 +35,13 @@ export interface StreamPage {
  *
  * Every page is one keyset range on the (org_id, seq) unique index.
  */
+/** Values the stream's events must have, each list one of (a viewer token's narrowing). */
+export interface StreamRestriction {
+  actions?: string[];
+  actor?: string[];
+  product?: string[];
+}
+
 @Injectable()
 export class StreamQueryService {
   private readonly dialect: StoreDialect;
@@ -43,10 +50,19 @@ export class StreamQueryService {
     this.dialect = dialectOf(dataSource);
   }
 
-  async page(orgId: string, state: StreamCursorState, limit: number): Promise<StreamPage> {
+  /**
+   * `only` restricts the page to some actions, actors or products (a viewer token's narrowing);
+   * it is not kept in the cursor but given again with each request.
+   */
+  async page(
+    orgId: string,
+    state: StreamCursorState,
+    limit: number,
+    only: StreamRestriction = {},
+  ): Promise<StreamPage> {
     const desc = state.sortOrder === 'desc';
     // Descending needs one row more to know whether the walk goes on.
-    const rows = await this.rows(orgId, state, desc ? limit + 1 : limit);
+    const rows = await this.rows(orgId, state, desc ? limit + 1 : limit, only);
     const more = desc && rows.length > limit;
     const pageRows = more ? rows.slice(0, limit) : rows;
     const events = pageRows.map((r) => ({
@@ -73,7 +89,12 @@ export class StreamQueryService {
     return { events, next };
   }
 
-  private rows(orgId: string, s: StreamCursorState, limit: number): Promise<EventRow[]> {
+  private rows(
+    orgId: string,
+    s: StreamCursorState,
+    limit: number,
+    only: StreamRestriction,
+  ): Promise<EventRow[]> {
     // MariaDB could pick a time index for from/to and sort; the seq index is the keyset.
     const force = this.dialect === 'mysql' ? ' FORCE INDEX (uq_auditkit_events_org_seq)' : '';
     const where = ['org_id = ?', 'seq > ?'];
@@ -89,6 +110,15 @@ export class StreamQueryService {
     if (s.to !== undefined) {
       where.push('occurred_at <= ?');
       params.push(s.to);
+    }
+    for (const [column, values] of [
+      ['action', only.actions],
+      ['actor_id', only.actor],
+      ['product', only.product],
+    ] as const) {
+      if (!values?.length) continue;
+      where.push(`${column} IN (${placeholders(values.length)})`);
+      params.push(...values);
     }
     const order = s.sortOrder === 'desc' ? 'DESC' : 'ASC';
     return this.dataSource.query(
