@@ -9,8 +9,6 @@ import { formatCount, plural } from './format.js';
 
 /** Colours are `--chart-1` … `--chart-8` (chart.css); more categories reuse them in turn. */
 const COLORS = 8;
-/** Narrower than this, the bars scroll sideways instead: each stays wide enough to hit. */
-const MIN_BAR_PX = 10;
 /** Room for one date label under the axis. */
 const LABEL_PX = 72;
 
@@ -19,11 +17,7 @@ const dayLabel = new Intl.DateTimeFormat(undefined, {
   day: 'numeric',
   timeZone: 'UTC',
 });
-const hourLabel = new Intl.DateTimeFormat(undefined, {
-  hour: 'numeric',
-  minute: '2-digit',
-  timeZone: 'UTC',
-});
+const hourLabel = new Intl.DateTimeFormat(undefined, { hour: 'numeric', timeZone: 'UTC' });
 const dayHourLabel = new Intl.DateTimeFormat(undefined, {
   month: 'short',
   day: 'numeric',
@@ -31,6 +25,37 @@ const dayHourLabel = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
   timeZone: 'UTC',
 });
+
+/**
+ * Where the axis has a label, `[bucket index, text]`, at most about `room` of them, on round
+ * steps: every day, every other day, Mondays, every other Monday, the 1st of a month, of a
+ * quarter; every 1, 2, 3, 6 or 12 hours (with the date at midnight), or midnights only.
+ */
+function axisLabels(buckets, interval, offset, room) {
+  const local = buckets.map((b) => new Date(b.start + offset * 60_000));
+  const fits = (keep) => local.filter(keep).length <= Math.max(1, room);
+  if (interval === 'hour') {
+    const step = [1, 2, 3, 6, 12].find((k) => fits((d) => d.getUTCHours() % k === 0));
+    const keep = step ? (d) => d.getUTCHours() % step === 0 : (d) => d.getUTCHours() === 0;
+    return local
+      .map((d, i) => [i, d])
+      .filter(([, d]) => keep(d))
+      .map(([i, d]) => [i, d.getUTCHours() === 0 ? dayLabel.format(d) : hourLabel.format(d)]);
+  }
+  const week = (d) => Math.floor((d.getTime() / 86_400_000 + 3) / 7); // weeks start on Monday
+  const keeps = [
+    () => true,
+    (d) => Math.floor(d.getTime() / 86_400_000) % 2 === 0,
+    (d) => d.getUTCDay() === 1,
+    (d) => d.getUTCDay() === 1 && week(d) % 2 === 0,
+    (d) => d.getUTCDate() === 1,
+  ];
+  const keep = keeps.find(fits) || ((d) => d.getUTCDate() === 1 && d.getUTCMonth() % 3 === 0);
+  return local
+    .map((d, i) => [i, d])
+    .filter(([, d]) => keep(d))
+    .map(([i, d]) => [i, dayLabel.format(d)]);
+}
 
 /** `+02:00` → 120. */
 function offsetMinutes(utcOffset) {
@@ -50,10 +75,10 @@ export function createActivityChart(container, onSelect) {
   const max = h('span', { className: 'chart-max', 'aria-hidden': 'true' });
   const bars = h('div', { className: 'chart-bars', role: 'group' });
   const axis = h('div', { className: 'chart-axis', 'aria-hidden': 'true' });
-  const plot = h('div', { className: 'chart-plot' }, max, bars, axis);
+  const plot = h('div', { className: 'chart-plot' }, bars, axis);
   const scroller = h('div', { className: 'chart-scroll' }, plot);
   const legend = h('ul', { className: 'chart-legend', 'aria-label': 'Categories' });
-  const body = h('div', { className: 'chart-body' }, scroller, message);
+  const body = h('div', { className: 'chart-body' }, scroller, max, message);
   container.classList.add('activity-chart');
   container.replaceChildren(h('div', { className: 'chart-head' }, title, summary), body, legend);
 
@@ -64,6 +89,15 @@ export function createActivityChart(container, onSelect) {
     message.textContent = text;
     message.hidden = !text;
     body.className = `chart-body${kind ? ` is-${kind}` : ''}`;
+  }
+
+  /** " from Nov 1 to Dec 1", or " on Nov 29" for a single day. */
+  function spanText(from, to, offset) {
+    if (!from || !to) return '';
+    const [a, b] = [from, to].map((t) =>
+      dayLabel.format(new Date(Date.parse(t) + offset * 60_000)),
+    );
+    return a === b ? ` on ${a}` : ` from ${a} to ${b}`;
   }
 
   function bucketLabel(start, interval, offset) {
@@ -77,18 +111,10 @@ export function createActivityChart(container, onSelect) {
     const { buckets, interval, offset } = shown;
     const width = plot.clientWidth || container.clientWidth || 320;
     const n = buckets.length;
-    const step = Math.max(1, Math.ceil((n * LABEL_PX) / width));
     const labels = [];
-    // A label starts at its bar's left edge; one that would run past the right edge is left out.
-    for (let i = 0; i < n && ((n - i) / n) * width >= LABEL_PX - 8; i += step) {
-      const local = new Date(buckets[i].start + offset * 60_000);
-      // Hours: the date where a day begins (or at the first label), the hour elsewhere.
-      const text =
-        interval === 'day'
-          ? dayLabel.format(local)
-          : i === 0 || local.getUTCHours() < step
-            ? dayHourLabel.format(local)
-            : hourLabel.format(local);
+    for (const [i, text] of axisLabels(buckets, interval, offset, width / LABEL_PX)) {
+      // A label starts at its bar's left edge; one that would run past the right edge is left out.
+      if (((n - i) / n) * width < LABEL_PX - 16) continue;
       const label = h('span', { className: 'chart-label', text });
       label.style.left = `${(i / n) * 100}%`;
       labels.push(label);
@@ -98,8 +124,9 @@ export function createActivityChart(container, onSelect) {
 
   function fitWidth() {
     if (!shown) return;
-    // CSSOM, not a style attribute: the page's CSP allows only the first.
-    plot.style.minWidth = `${shown.buckets.length * MIN_BAR_PX}px`;
+    // Past `--chart-min-bar` (chart.css) a bar, the plot scrolls sideways: each bar stays wide
+    // enough to hit. CSSOM, not a style attribute: the page's CSP allows only the first.
+    plot.style.setProperty('--chart-bars', String(shown.buckets.length));
     drawAxis();
   }
 
@@ -173,11 +200,7 @@ export function createActivityChart(container, onSelect) {
         'aria-label',
         `Activity per ${unit}; choose a bar to show only that ${unit}`,
       );
-      const span =
-        from && to
-          ? `${dayLabel.format(new Date(Date.parse(from) + offset * 60_000))} – ${dayLabel.format(new Date(Date.parse(to) + offset * 60_000))}`
-          : '';
-      summary.textContent = `${plural(total, 'activity', 'activities')} per ${unit}${span ? `, ${span}` : ''}`;
+      summary.textContent = `${plural(total, 'activity', 'activities')}${spanText(from, to, offset)} · a bar per ${unit}`;
       max.textContent = peak ? formatCount(peak) : '';
 
       buttons = list.map((b, i) => {
@@ -210,9 +233,9 @@ export function createActivityChart(container, onSelect) {
       });
       // The newest bar takes the tab stop: recent activity is what one looks at first.
       if (buttons.length) buttons[buttons.length - 1].tabIndex = 0;
-      bars.replaceChildren(...buttons);
       // Nothing to choose from in an empty range: the axis still says which range it is.
-      bars.hidden = total === 0;
+      if (total === 0) buttons = [];
+      bars.replaceChildren(...buttons);
 
       legend.replaceChildren(
         ...categories.map((c, k) =>
