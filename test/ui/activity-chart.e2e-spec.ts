@@ -112,17 +112,17 @@ describe('the activity chart of the web UI', () => {
     // Heights are a share of the busiest day (5): the segments of a bar add up to its total.
     expect(found).toEqual([
       {
-        label: `${dayName(daysAgo(5))}: 3 activities`,
+        label: `${dayName(daysAgo(5))}: 3 events`,
         total: 3,
         segments: { groups: 40, user_accounts: 20 },
       },
       {
-        label: `${dayName(daysAgo(3))}: 5 activities`,
+        label: `${dayName(daysAgo(3))}: 5 events`,
         total: 5,
         segments: { groups: 80, user_accounts: 20 },
       },
       {
-        label: `${dayName(daysAgo(2))}: 3 activities`,
+        label: `${dayName(daysAgo(2))}: 3 events`,
         total: 3,
         segments: { groups: 20, user_accounts: 40 },
       },
@@ -131,6 +131,8 @@ describe('the activity chart of the web UI', () => {
     expect(await page.locator('#activity-chart .chart-bar').count()).toBeGreaterThanOrEqual(30);
     const legend = await page.locator('#activity-chart .chart-legend li').allInnerTexts();
     expect(legend).toEqual(expect.arrayContaining(['Groups', 'User accounts']));
+    // The chart names nothing "activity": the Activity select stays the only match of its label.
+    expect(await page.getByLabel('Activity').count()).toBe(1);
     await page.context().close();
   });
 
@@ -138,7 +140,7 @@ describe('the activity chart of the web UI', () => {
     const page = await open('UTC');
     await waitRows(page, SEED.length);
     await waitBars(page);
-    await page.getByRole('button', { name: `${dayName(daysAgo(3))}: 5 activities` }).click();
+    await page.getByRole('button', { name: `${dayName(daysAgo(3))}: 5 events` }).click();
     await waitRows(page, 5);
     expect(await actors(page)).toEqual(['d3-a', 'd3-b', 'd3-c', 'd3-d', 'd3-late']);
     // The chart now shows that day by the hour; the span is a chip and in the address bar.
@@ -174,7 +176,7 @@ describe('the activity chart of the web UI', () => {
     const steps = Math.round((todayTokyo - daysAgo(2)) / DAY);
     for (let i = 0; i < steps; i++) await page.keyboard.press('ArrowLeft');
     const focused = page.locator('#activity-chart .chart-bar:focus');
-    expect(await focused.getAttribute('aria-label')).toBe(`${dayName(daysAgo(2))}: 4 activities`);
+    expect(await focused.getAttribute('aria-label')).toBe(`${dayName(daysAgo(2))}: 4 events`);
     await page.keyboard.press('Enter');
     await waitRows(page, 4);
     expect(await actors(page)).toEqual(['d2-a', 'd2-b', 'd2-c', 'd3-late']);

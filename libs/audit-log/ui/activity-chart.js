@@ -196,11 +196,8 @@ export function createActivityChart(container, onSelect) {
       const unit = interval === 'hour' ? 'hour' : 'day';
       const total = list.reduce((sum, b) => sum + b.total, 0);
       const peak = list.reduce((m, b) => Math.max(m, b.total), 0);
-      bars.setAttribute(
-        'aria-label',
-        `Activity per ${unit}; choose a bar to show only that ${unit}`,
-      );
-      summary.textContent = `${plural(total, 'activity', 'activities')}${spanText(from, to, offset)} · a bar per ${unit}`;
+      bars.setAttribute('aria-label', `Events per ${unit}; choose a bar to show only that ${unit}`);
+      summary.textContent = `${plural(total, 'event', 'events')}${spanText(from, to, offset)} · a bar per ${unit}`;
       max.textContent = peak ? formatCount(peak) : '';
 
       buttons = list.map((b, i) => {
@@ -217,6 +214,8 @@ export function createActivityChart(container, onSelect) {
         const parts = categories
           .filter((c) => Number(b.byCategory[c.id]) > 0)
           .map((c) => `${c.displayName} ${formatCount(Number(b.byCategory[c.id]))}`);
+        // "events", not "activities": a label holding "activity" would also match the Activity
+        // select's label in tests (getByLabel matches a part of the name).
         return h(
           'button',
           {
@@ -225,8 +224,8 @@ export function createActivityChart(container, onSelect) {
             'data-index': i,
             'data-total': b.total,
             tabindex: -1,
-            'aria-label': `${when}: ${plural(b.total, 'activity', 'activities')}`,
-            title: `${when}: ${plural(b.total, 'activity', 'activities')}${parts.length ? ` (${parts.join(', ')})` : ''}`,
+            'aria-label': `${when}: ${plural(b.total, 'event', 'events')}`,
+            title: `${when}: ${plural(b.total, 'event', 'events')}${parts.length ? ` (${parts.join(', ')})` : ''}`,
           },
           h('span', { className: 'chart-stack' }, segments),
         );
