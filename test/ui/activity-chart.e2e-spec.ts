@@ -51,7 +51,7 @@ describe('the activity chart of the web UI', () => {
   beforeAll(async () => {
     ui = await startUiApp(SECRET);
     ({ app, base, browser } = ui);
-    token = await ui.token({ acme: ['org-admin'], empty: ['org-admin'] });
+    token = await ui.token({ acme: ['org-admin'], empty: ['org-admin'], recent: ['org-admin'] });
     const audit = app.get(AuditService);
     for (const [name, action, time] of SEED)
       await audit.record({
@@ -82,7 +82,7 @@ describe('the activity chart of the web UI', () => {
           label: n.getAttribute('aria-label') ?? '',
           total: Number(n.getAttribute('data-total')),
           segments: Object.fromEntries(
-            [...n.querySelectorAll('.chart-seg')].map((s) => [
+            Array.from(n.querySelectorAll('.chart-seg')).map((s) => [
               s.getAttribute('data-category'),
               Math.round(parseFloat((s as HTMLElement).style.height)),
             ]),
@@ -133,6 +133,42 @@ describe('the activity chart of the web UI', () => {
     expect(legend).toEqual(expect.arrayContaining(['Groups', 'User accounts']));
     // The chart names nothing "activity": the Activity select stays the only match of its label.
     expect(await page.getByLabel('Activity').count()).toBe(1);
+    await page.context().close();
+  });
+
+  it('has a bar per hour up to 3 days, per day past them, and reloads with the filters', async () => {
+    const audit = app.get(AuditService);
+    for (const [action, ago] of [
+      ['group_created', 2 * HOUR],
+      ['user_name_changed', 2 * DAY],
+    ] as const)
+      await audit.record({
+        orgId: 'recent',
+        action,
+        time: new Date(Date.now() - ago),
+        actor: { id: 'u-r', name: 'recent' },
+        targets: action === 'group_created' ? [{ id: 'g-r', type: 'group', name: 'r' }] : [],
+      });
+    const page = await open('UTC', 'recent');
+    await waitRows(page, 2);
+    await waitBars(page);
+    const count = () => page.locator('#activity-chart .chart-bar').count();
+    const summary = page.locator('#activity-chart .chart-summary');
+    await page.getByLabel('Range').selectOption('24h');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await summary.filter({ hasText: '1 event' }).waitFor();
+    expect(await summary.innerText()).toContain('a bar per hour');
+    // 24 hours back from now: 24 hour buckets, or 25 when now is not on the hour.
+    expect([24, 25]).toContain(await count());
+    await page.getByLabel('Range').selectOption('7d');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await summary.filter({ hasText: '2 events' }).waitFor();
+    expect(await summary.innerText()).toContain('a bar per day');
+    expect([7, 8]).toContain(await count());
+    await page.getByLabel('Activity').selectOption('user_name_changed');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await summary.filter({ hasText: '1 event' }).waitFor();
+    await waitRows(page, 1);
     await page.context().close();
   });
 
