@@ -26,11 +26,11 @@ export function validInstant(v) {
 }
 
 /** From = start of that day in UTC, To = end of that day in UTC; an instant as it is. */
-export function dayStartIso(day) {
+function dayStartIso(day) {
   return validInstant(day) ? day : `${day}T00:00:00.000Z`;
 }
 
-export function dayEndIso(day) {
+function dayEndIso(day) {
   return validInstant(day) ? day : `${day}T23:59:59.999Z`;
 }
 
