@@ -35,6 +35,7 @@ const SHEETS = [
   'integrity.css',
   'controls.css',
   'table.css',
+  'chart.css',
   'event-detail.css',
   'dialog.css',
   'destinations.css',

@@ -2,6 +2,7 @@
 
 import { api, ApiError, describeError, isAbort } from './api.js';
 import { $ } from './dom.js';
+import { loadChart } from './chart-data.js';
 import { renderEvent } from './event-rows.js';
 import { clearInvalid, queryFor, showLogError } from './filters.js';
 import { formatCount, isString, str } from './format.js';
@@ -31,6 +32,8 @@ export async function loadEvents(append) {
     state.count = 0;
     state.next = null;
     more.hidden = true;
+    // New filters (not another page): the chart counts what the table lists.
+    loadChart();
   }
   more.disabled = true;
   loading.hidden = false;

@@ -4,7 +4,14 @@ import { activeElement } from './context.js';
 import { actionLabel } from './actions.js';
 import { api, ApiError, describeError } from './api.js';
 import { $, h } from './dom.js';
-import { applyFromForm, exportBody, readForm, sameFilters } from './filters.js';
+import {
+  applyFromForm,
+  exportBody,
+  instantSpanLabel,
+  readForm,
+  sameFilters,
+  validInstant,
+} from './filters.js';
 import { formatCount, fullFmt, parseTime, str } from './format.js';
 import { loadRecentExports } from './recent-exports.js';
 import { sessionExpired } from './session.js';
@@ -16,8 +23,12 @@ const TERMINAL_EXPORT_STATES = new Set(['ready', 'failed', 'expired']);
 function filterSummary(f) {
   const items = [];
   if (f.q) items.push(['Search', f.q]);
-  if (f.from) items.push(['From', `${f.from} (00:00 UTC)`]);
-  if (f.to) items.push(['To', `${f.to} (23:59 UTC)`]);
+  if (validInstant(f.from) && validInstant(f.to)) {
+    items.push(['Time', instantSpanLabel(f.from, f.to)]);
+  } else {
+    if (f.from) items.push(['From', `${f.from} (00:00 UTC)`]);
+    if (f.to) items.push(['To', `${f.to} (23:59 UTC)`]);
+  }
   items.push(['Activity', f.action ? actionLabel(f.action) : 'All activities']);
   return items;
 }

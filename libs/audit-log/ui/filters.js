@@ -13,13 +13,38 @@ export function validDay(v) {
   );
 }
 
-/** From = start of that day in UTC, To = end of that day in UTC. */
+/**
+ * A bar of the activity chart narrows the log to an hour, or to a day of the browser's time zone,
+ * which the date fields (whole UTC days) cannot hold: `from` and `to` are then instants, shown as
+ * a chip instead of in the fields.
+ */
+export function validInstant(v) {
+  return (
+    typeof v === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) &&
+    !Number.isNaN(Date.parse(v))
+  );
+}
+
+/** From = start of that day in UTC, To = end of that day in UTC; an instant as it is. */
 function dayStartIso(day) {
-  return `${day}T00:00:00.000Z`;
+  return validInstant(day) ? day : `${day}T00:00:00.000Z`;
 }
 
 function dayEndIso(day) {
-  return `${day}T23:59:59.999Z`;
+  return validInstant(day) ? day : `${day}T23:59:59.999Z`;
+}
+
+const spanDay = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const spanTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** "Mar 3, 2026" for a whole local day, "Mar 3, 2026, 2:00 PM – 3:00 PM" for other spans. */
+export function instantSpanLabel(from, to) {
+  const start = new Date(from);
+  const end = new Date(Date.parse(to) + 1);
+  const midnight = (d) => d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0;
+  if (midnight(start) && midnight(end)) return spanDay.formatRange(start, new Date(to));
+  return spanTime.formatRange(start, end);
 }
 
 /** Relative ranges: the last N hours, counted back from each request. */
@@ -31,11 +56,17 @@ export const RANGES = { '24h': 24, '7d': 7 * 24, '30d': 30 * 24, '180d': 180 * 2
  */
 export function readForm() {
   const applied = state.applied || {};
+  // A span chosen on the chart stays until a date is typed or its chip is removed.
+  const keepSpan =
+    !$('f-from').value &&
+    !$('f-to').value &&
+    validInstant(applied.from) &&
+    validInstant(applied.to);
   return {
     q: $('f-q').value.trim(),
     range: $('f-range').value,
-    from: $('f-from').value,
-    to: $('f-to').value,
+    from: keepSpan ? applied.from : $('f-from').value,
+    to: keepSpan ? applied.to : $('f-to').value,
     action: $('f-action').value,
     actor: applied.actor || '',
     actorLabel: applied.actorLabel || '',
@@ -102,12 +133,27 @@ export function filterBy(kind, value, label) {
   loadEvents(false);
 }
 
+/** Narrows the log (and the chart) to a bar of the chart: `from`..`to` as instants. */
+export function narrowToSpan(from, to) {
+  const f = { ...readForm(), range: '', from, to };
+  $('f-range').value = '';
+  $('f-from').value = '';
+  $('f-to').value = '';
+  clearInvalid();
+  state.applied = f;
+  syncUrl();
+  renderChips();
+  loadEvents(false);
+}
+
 /** The clicked filters as chips, each a button that removes it. */
 export function renderChips() {
   const box = $('active-filters');
   if (!box) return;
   const f = state.applied;
   const chips = [];
+  if (validInstant(f.from) && validInstant(f.to))
+    chips.push(['span', `Time: ${instantSpanLabel(f.from, f.to)}`]);
   if (f.actor) chips.push(['actor', `Actor: ${f.actorLabel || f.actor}`]);
   if (f.ip) chips.push(['ip', `IP: ${f.ip}`]);
   box.replaceChildren(
@@ -133,7 +179,10 @@ export function onChipClick(ev) {
   const button = ev.target.closest('button[data-remove]');
   if (!button) return;
   const key = button.getAttribute('data-remove');
-  const f = { ...state.applied, [key]: '' };
+  const f = { ...state.applied };
+  // The chart's span is one chip for two filters.
+  if (key === 'span') Object.assign(f, { from: '', to: '' });
+  else f[key] = '';
   if (key === 'actor') f.actorLabel = '';
   state.applied = f;
   syncUrl();

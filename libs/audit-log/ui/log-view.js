@@ -5,6 +5,7 @@ import { loadActions } from './actions.js';
 import { apiKeysOrgChanged, showApiKeys } from './api-keys.js';
 import { destinationsOrgChanged, showDestinations } from './destinations.js';
 import { $ } from './dom.js';
+import { mountActivityChart } from './chart-data.js';
 import { onTableClick } from './event-rows.js';
 import { loadEvents } from './events.js';
 import { openExport } from './export-dialog.js';
@@ -16,12 +17,18 @@ import {
   renderChips,
   syncUrl,
   validDay,
+  validInstant,
 } from './filters.js';
 import { checkIntegrity, resetIntegrity } from './integrity.js';
 import { state } from './state.js';
 import { mountView, setAccountBar } from './views.js';
 
 const ORG_STORAGE_KEY = 'auditkit.org';
+
+/** A day of the date fields, or an instant of a span chosen on the chart. */
+function validWhen(v) {
+  return validDay(v) || validInstant(v);
+}
 
 export function pickOrg(orgs) {
   const params = viewParams();
@@ -52,8 +59,8 @@ export function showLog() {
   const initial = {
     q: params.get('q') || '',
     range: RANGES[range] ? range : '',
-    from: validDay(params.get('from')) ? params.get('from') : '',
-    to: validDay(params.get('to')) ? params.get('to') : '',
+    from: validWhen(params.get('from')) ? params.get('from') : '',
+    to: validWhen(params.get('to')) ? params.get('to') : '',
     action: params.get('action') || '',
     actor: params.get('actor') || '',
     actorLabel: '',
@@ -61,8 +68,10 @@ export function showLog() {
   };
   $('f-q').value = initial.q;
   $('f-range').value = initial.range;
-  $('f-from').value = initial.from;
-  $('f-to').value = initial.to;
+  // An instant is not a date: the field stays empty, the span shows as a chip.
+  $('f-from').value = validDay(initial.from) ? initial.from : '';
+  $('f-to').value = validDay(initial.to) ? initial.to : '';
+  mountActivityChart($('activity-chart'));
 
   $('filters').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -70,6 +70,10 @@ export const logMarkup = `
     <div class="alert alert-error" id="log-error" role="alert"></div>
     <p class="sr-only" id="log-status" role="status" aria-live="polite"></p>
 
+  <!-- Drawn by activity-chart.js: events per hour or day for the applied filters. No
+       accessible name holds the word "activity": tests find the Activity select by label. -->
+  <div class="activity-chart" id="activity-chart"></div>
+
     <div class="table-wrap">
       <table class="events" id="events-table">
         <colgroup>

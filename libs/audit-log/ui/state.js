@@ -14,6 +14,7 @@ export const state = {
   next: null,
   count: 0,
   loadController: null,
+  chartController: null, // the activity chart's request
   actionsController: null,
   exportTimer: null,
   exportRun: 0,
@@ -27,6 +28,8 @@ export function abortLoads() {
   state.destinationsTimer = null;
   if (state.loadController) state.loadController.abort();
   state.loadController = null;
+  if (state.chartController) state.chartController.abort();
+  state.chartController = null;
   if (state.actionsController) state.actionsController.abort();
   state.actionsController = null;
   if (state.integrityController) state.integrityController.abort();
