@@ -5,6 +5,7 @@ import type { JwtAuthOptions } from '../auth/jwt';
 import type { AuditClock } from '../common/clock';
 import type { AuditRateLimit } from '../http/rate-limit';
 import type { AuditOidcOptions } from './oidc/oidc-options';
+import type { AuditViewerOptions } from './viewer/viewer-options';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {
@@ -48,6 +49,12 @@ export interface AuditAdminModuleOptions {
    * tokens on the API itself work either way. @default true
    */
   tokenSignIn?: boolean;
+  /**
+   * The web UI's extension points (docs/viewer.md): links from targets to the host's own pages,
+   * per target type, and extra columns of the log. Served by `GET viewer-config`.
+   * @default no links, no extra columns
+   */
+  viewer?: AuditViewerOptions;
 }
 
 /** Rate limits of `AuditAdminModule` (see `AuditAdminModuleOptions.rateLimit`). */

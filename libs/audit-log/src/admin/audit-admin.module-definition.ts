@@ -3,6 +3,7 @@ import { AuditClock, systemClock } from '../common/clock';
 import { AuditAdminModuleOptions } from './audit-admin-options.interface';
 import { invalidSessionTtlMessage } from './sessions/session.messages';
 import { resolveOidcOptions, ResolvedOidcOptions } from './oidc/oidc-options';
+import { resolveViewerOptions, ResolvedViewerOptions } from './viewer/viewer-options';
 
 export const {
   ConfigurableModuleClass: AuditAdminConfigurableModule,
@@ -26,6 +27,8 @@ export interface ResolvedAuditAdminOptions extends AuditAdminModuleOptions {
   tokenSignIn: boolean;
   /** `oidc` checked, with its defaults. */
   resolvedOidc?: ResolvedOidcOptions;
+  /** `viewer` checked, with its defaults. */
+  resolvedViewer: ResolvedViewerOptions;
 }
 
 /** Options with defaults merged and checked. */
@@ -78,6 +81,12 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
       throw fail((err as Error).message);
     }
   }
+  let resolvedViewer: ResolvedViewerOptions;
+  try {
+    resolvedViewer = resolveViewerOptions(o.viewer);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
   return {
     ...o,
     ui: o.ui ?? true,
@@ -86,5 +95,6 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
     clock: o.clock ?? systemClock,
     tokenSignIn: o.tokenSignIn ?? true,
     resolvedOidc,
+    resolvedViewer,
   };
 }

@@ -39,6 +39,7 @@ import { OidcService } from './oidc/oidc.service';
 import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
+import { ViewerConfigController } from './viewer/viewer-config.controller';
 
 /**
  * The admin plugin: the REST API of docs/api.md section 5, the web UI, health checks. Needs
@@ -56,6 +57,7 @@ import { UiController } from './ui.controller';
     UserSessionsController,
     ApiKeysController,
     IntegrityController,
+    ViewerConfigController,
     HealthController,
     UiController,
   ],
