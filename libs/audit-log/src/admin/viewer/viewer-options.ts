@@ -58,7 +58,7 @@ function checkTemplate(type: string, template: unknown): string {
   if (typeof template !== 'string' || template.length === 0 || template.length > 2048) {
     throw new Error(`${name} must be a URL template of 1 to 2048 characters`);
   }
-  if (/[\s\\]/.test(template) || /[\u0000-\u001f\u007f]/.test(template)) {
+  if (/[\s\\]/.test(template) || [...template].some((c) => c < ' ' || c === '\u007f')) {
     throw new Error(`${name} must not contain spaces, control characters or backslashes`);
   }
   for (const [placeholder, key] of template.matchAll(/\{([^{}]*)\}/g)) {
