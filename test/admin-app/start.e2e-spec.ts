@@ -264,7 +264,7 @@ describe('starting the admin app', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(await viewer.json()).toEqual({
-        data: { targetLinks: { user: '/?org={org}&actor={id}' }, columns: ['targets', 'ip'] },
+        data: { targetLinks: { user: '/?org={org}&actor={id}' }, columns: ['targets', 'category'] },
       });
       const days = await histogram(`from=${started - 202 * DAY}&interval=day`);
       expect(days.meta.source).toBe('rollup');

@@ -52,5 +52,5 @@ export function loadViewerConfig(env: NodeJS.ProcessEnv): AuditViewerOptions {
  */
 export const DEMO_VIEWER: AuditViewerOptions = {
   targetLinks: { user: '/?org={org}&actor={id}' },
-  columns: ['targets', 'ip'],
+  columns: ['targets', 'category'],
 };

@@ -95,7 +95,8 @@ function safeHref(url) {
 }
 
 function linksFrom(value) {
-  const links = {};
+  // No prototype: a type named `__proto__` is a key like any other.
+  const links = Object.create(null);
   if (!value || typeof value !== 'object' || Array.isArray(value)) return links;
   for (const [type, template] of Object.entries(value)) {
     if (typeof template === 'string' && template) links[type] = template;

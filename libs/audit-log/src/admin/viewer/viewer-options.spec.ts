@@ -31,6 +31,7 @@ describe('resolveViewerOptions', () => {
     [{ targetLinks: { user: 'users/{id}' } }, /absolute http\(s\) URL/],
     [{ targetLinks: { user: '/\\evil.example/{id}' } }, /backslashes/],
     [{ targetLinks: { user: ' /users/{id}' } }, /spaces/],
+    [{ targetLinks: { user: '/users/{id}\u0000' } }, /control characters/],
     [{ targetLinks: { user: 'https://{id}.example.com/' } }, /not the host/],
     [
       { targetLinks: { user: '/users/{name}' } },
@@ -48,6 +49,13 @@ describe('resolveViewerOptions', () => {
     ['yes', /options.viewer must be an object/],
   ])('refuses %j, naming the option', (viewer, message) => {
     expect(() => resolveViewerOptions(viewer as never)).toThrow(message);
+  });
+
+  it('keeps a type named __proto__ as a type', () => {
+    const links = resolveViewerOptions(
+      JSON.parse('{"targetLinks":{"__proto__":"/p/{id}"}}'),
+    ).targetLinks;
+    expect(Object.getOwnPropertyNames(links)).toEqual(['__proto__']);
   });
 
   it('stops the admin plugin at start, with the module name', () => {

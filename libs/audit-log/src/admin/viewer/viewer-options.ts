@@ -100,7 +100,7 @@ export function resolveViewerOptions(
   if (viewer === null || typeof viewer !== 'object' || Array.isArray(viewer)) {
     throw new Error('options.viewer must be an object');
   }
-  const targetLinks: Record<string, string> = {};
+  const entries: [string, string][] = [];
   const links: unknown = viewer.targetLinks ?? {};
   if (links === null || typeof links !== 'object' || Array.isArray(links)) {
     throw new Error('options.viewer.targetLinks must be an object of target type to URL template');
@@ -111,7 +111,7 @@ export function resolveViewerOptions(
         `options.viewer.targetLinks has the target type ${JSON.stringify(type)}; a type is 1 to 64 letters, digits or _.:-`,
       );
     }
-    targetLinks[type] = checkTemplate(type, template);
+    entries.push([type, checkTemplate(type, template)]);
   }
   const columns: unknown = viewer.columns ?? [];
   if (!Array.isArray(columns)) throw new Error('options.viewer.columns must be a list');
@@ -127,5 +127,6 @@ export function resolveViewerOptions(
     }
     seen.add(column as string);
   }
-  return { targetLinks, columns: columns as AuditViewerColumn[] };
+  // fromEntries defines own properties: a type named `__proto__` is kept, not a prototype.
+  return { targetLinks: Object.fromEntries(entries), columns: columns as AuditViewerColumn[] };
 }
