@@ -73,6 +73,10 @@ describe('starting the admin app', () => {
     ],
     [{ AUDITKIT_WORKER: 'maybe' }, 'auditkit: AUDITKIT_WORKER must be true or false (got "maybe")'],
     [
+      { AUDITKIT_VIEWER_COLUMNS: 'ip,password' },
+      'auditkit: AUDITKIT_VIEWER_COLUMNS has the unknown column "password"; choose from targets, category, site, product, ip, location, userAgent, outcome',
+    ],
+    [
       { NODE_ENV: 'production' },
       'auditkit: AUDITKIT_JWT_SECRET is required when NODE_ENV=production',
     ],
@@ -130,6 +134,17 @@ describe('starting the admin app', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a javascript: target link, checked by the admin plugin as it starts', () => {
+    const r = start({
+      AUDITKIT_VIEWER_TARGET_LINKS: '{"user":"javascript:alert({id})"}',
+      PORT: '0',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toBe(
+      'auditkit: could not start: AuditAdminModule: options.viewer.targetLinks.user must be an absolute http(s) URL or a path starting with "/" (got "javascript:alert({id})")',
+    );
   });
 
   it('refuses to start half-working when the database does not answer', () => {
@@ -244,6 +259,13 @@ describe('starting the admin app', () => {
           meta: { total: number; source: string };
         };
       };
+      // The demo's viewer: user targets link to their own activity, with two extra columns.
+      const viewer = await fetch(`http://127.0.0.1:${port}/admin/v1/orgs/acme/viewer-config`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(await viewer.json()).toEqual({
+        data: { targetLinks: { user: '/?org={org}&actor={id}' }, columns: ['targets', 'category'] },
+      });
       const days = await histogram(`from=${started - 202 * DAY}&interval=day`);
       expect(days.meta.source).toBe('rollup');
       expect(days.meta.total).toBeGreaterThan(2000);

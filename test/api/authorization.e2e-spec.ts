@@ -57,6 +57,12 @@ describe.each(DATABASES)('authorization of every route on %s', (kind) => {
       okStatus: 200,
     },
     {
+      name: 'GET viewer-config',
+      method: 'get',
+      path: () => '/admin/v1/orgs/acme/viewer-config',
+      okStatus: 200,
+    },
+    {
       name: 'POST events',
       method: 'post',
       path: () => '/admin/v1/orgs/acme/events',

@@ -303,7 +303,7 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     expect((await call('post', url, text)).status).toBe(415);
   });
 
-  it('GET events, one event and the actions: 200, paging, 400, 401, 403, 404', async () => {
+  it('GET events, one event, the actions and the viewer config: 200, paging, 400, 401, 403, 404', async () => {
     const a = await admin();
     const page = await call('get', '/admin/v1/orgs/acme/events?limit=1&action=group_created', {
       token: a,
@@ -330,6 +330,12 @@ describe.each(DATABASES)('the OpenAPI document against the admin app on %s', (ki
     ).toBe(403);
     expect((await call('get', '/admin/v1/orgs/acme/event-actions', { token: a })).status).toBe(200);
     expect((await call('get', '/admin/v1/orgs/acme/event-actions')).status).toBe(401);
+    const viewer = await call('get', '/admin/v1/orgs/acme/viewer-config', { token: a });
+    expect(json(viewer).data).toEqual({ targetLinks: {}, columns: [] });
+    expect((await call('get', '/admin/v1/orgs/acme/viewer-config')).status).toBe(401);
+    expect(
+      (await call('get', '/admin/v1/orgs/acme/viewer-config', { token: await outsider() })).status,
+    ).toBe(403);
   });
 
   it('GET events-stream: 200 with a cursor on every page, 400, 401, 403', async () => {

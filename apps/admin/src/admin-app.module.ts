@@ -33,6 +33,7 @@ export class AdminAppModule {
           sessionTtlHours: config.sessionTtlHours,
           oidc: config.signIn.oidc,
           tokenSignIn: config.signIn.tokenSignIn,
+          viewer: config.viewer,
           rateLimit: {
             reads: config.rateLimits.reads,
             ingest: config.rateLimits.ingest,

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, flag, int, url } from './env';
 import { IntegrityConfig, loadIntegrityConfig } from './integrity-config';
 import { loadSignInConfig, SignInConfig } from './oidc-config';
+import { loadViewerConfig } from './viewer-config';
+import type { AuditViewerOptions } from '@auditkit/nestjs/admin';
 
 export { ConfigError };
 
@@ -40,6 +42,8 @@ export interface AdminConfig {
   signIn: SignInConfig;
   /** Checkpoint signing key, witnesses and schedule. */
   integrity: IntegrityConfig;
+  /** The web UI's target links and extra columns (`AUDITKIT_VIEWER_*`). */
+  viewer: AuditViewerOptions;
   /** Serve HTTP in this process. */
   http: boolean;
   /** Prometheus metrics (README "Metrics"). */
@@ -210,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     },
     signIn: loadSignInConfig(env, publicUrl, production),
     integrity: loadIntegrityConfig(env, dataDir, production),
+    viewer: loadViewerConfig(env),
     http,
     metrics: metricsConfig(env, port, http, warnings),
     geoip: flag(env, 'AUDITKIT_GEOIP', true),

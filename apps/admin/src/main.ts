@@ -8,6 +8,7 @@ import { ApiExceptionFilter, signAuditToken } from '@auditkit/nestjs/admin';
 import { AdminAppModule } from './admin-app.module';
 import { ConfigError, loadConfig } from './config';
 import { seedDemo } from './demo';
+import { DEMO_VIEWER } from './viewer-config';
 import { OPENAPI_PATH, serveOpenApi } from './openapi';
 
 async function main(): Promise<void> {
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw err;
+  }
+  // The demo shows the viewer's links and columns unless the variables chose others.
+  if (process.argv.includes('--demo') && !config.viewer.targetLinks && !config.viewer.columns) {
+    config = { ...config, viewer: DEMO_VIEWER };
   }
   const logger = new Logger('AuditKit');
   for (const warning of config.warnings) logger.warn(warning);

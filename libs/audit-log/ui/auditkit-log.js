@@ -14,7 +14,8 @@
  *   token       a viewer token (read-only, one org); without it the element uses the
  *               session cookie of the page's origin, as the standalone page does
  *   theme       light (default), dark, or auto (follows the reader's system)
- *   columns     extra columns, comma-separated (see docs/viewer.md)
+ *   columns     extra columns, comma-separated (see docs/viewer.md); the property
+ *               `targetLinks` ({ type: URL template }) sets where targets link
  *   standalone  the whole admin page: top bar, sign-in, admin pages, address bar and title
  *
  * Plain browser JavaScript as native ES modules, no build step and no dependencies. The style
@@ -27,6 +28,7 @@ import { bindContext, context } from './context.js';
 import { adminMarkup } from './markup-admin.js';
 import { logMarkup } from './markup-log.js';
 import { shellMarkup } from './markup-shell.js';
+import { setViewerConfig } from './viewer-config.js';
 
 // Order matters: later sheets override earlier ones (responsive.css last).
 const SHEETS = [
@@ -71,7 +73,25 @@ function stylesheet(root, name) {
 
 export class AuditkitLogElement extends HTMLElement {
   static get observedAttributes() {
-    return ['token'];
+    return ['token', 'columns'];
+  }
+
+  /** Where targets link in the host's app, `{ user: '/people/{id}' }`: overrides the server's. */
+  get targetLinks() {
+    return this._targetLinks;
+  }
+
+  set targetLinks(links) {
+    this._targetLinks = links;
+    this.applyViewerConfig();
+  }
+
+  /** The page's own extension settings over the server's (viewer-config.js). */
+  applyViewerConfig() {
+    const config = {};
+    if (this.hasAttribute('columns')) config.columns = this.getAttribute('columns');
+    if (this._targetLinks !== undefined) config.targetLinks = this._targetLinks;
+    setViewerConfig(config);
   }
 
   async connectedCallback() {
@@ -110,6 +130,7 @@ export class AuditkitLogElement extends HTMLElement {
       org: this.getAttribute('org') || (typeof claims.org === 'string' ? claims.org : null),
       claims,
     });
+    this.applyViewerConfig();
     await Promise.all(SHEETS.map((name) => stylesheet(root, name)));
     root.append(frame);
     frame.hidden = false;
@@ -121,6 +142,7 @@ export class AuditkitLogElement extends HTMLElement {
     if (name === 'token' && context.host === this && oldValue !== value && value) {
       refreshToken(value.trim());
     }
+    if (name === 'columns' && context.host === this) this.applyViewerConfig();
   }
 }
 

@@ -6,6 +6,7 @@
 
 import { actionLabel } from './actions.js';
 import { $, h } from './dom.js';
+import { columnCount, extraCells, targetLabel } from './event-columns.js';
 import { dateFmt, fullFmt, isString, json, parseTime, str, timeFmt } from './format.js';
 import { filterBy } from './filters.js';
 import { state } from './state.js';
@@ -101,6 +102,7 @@ export function renderEvent(parent, ev) {
     actorCell,
     actionCell,
     detailsCell,
+    extraCells(ev),
   );
   row._event = ev;
   const detailRow = h('tr', { className: 'detail-row', id: detailId, hidden: true });
@@ -186,7 +188,7 @@ function renderDetail(ev) {
             h(
               'li',
               {},
-              personBlock(t),
+              personBlock(t, true),
               // The exact-term search matches a target by its name or e-mail.
               filterButton('q', t.name || t.email, t.name || t.email, t.type || 'target'),
             ),
@@ -229,7 +231,11 @@ function renderDetail(ev) {
     h('summary', { text: 'Raw event JSON' }),
     h('pre', { className: 'json', text: json(ev.raw) }),
   );
-  return h('td', { colspan: '4' }, h('div', { className: 'detail-panel' }, dl, raw));
+  return h(
+    'td',
+    { colspan: String(columnCount()) },
+    h('div', { className: 'detail-panel' }, dl, raw),
+  );
 }
 
 /** A small button beside a value in a detail that narrows the log to it. */
@@ -246,7 +252,8 @@ function filterButton(kind, value, label, what) {
   });
 }
 
-function personBlock(p) {
+/** A person or object: its name, then e-mail, type and id; a target's name links to its page. */
+function personBlock(p, isTarget) {
   const main = p.name || p.email || p.id || '—';
   const extra = [];
   if (p.email && p.name) extra.push(p.email);
@@ -255,7 +262,9 @@ function personBlock(p) {
   return h(
     'span',
     { className: 'person' },
-    h('span', { className: 'pre person-name', text: main }),
+    isTarget
+      ? targetLabel(p, 'pre person-name')
+      : h('span', { className: 'pre person-name', text: main }),
     extra.length
       ? h('span', { className: 'muted pre person-extra', text: ` · ${extra.join(' · ')}` })
       : null,

@@ -3,12 +3,14 @@
 import { api, ApiError, describeError, isAbort } from './api.js';
 import { $ } from './dom.js';
 import { loadChart } from './chart-data.js';
+import { renderHead } from './event-columns.js';
 import { renderEvent } from './event-rows.js';
 import { clearInvalid, queryFor, showLogError } from './filters.js';
 import { formatCount, isString, str } from './format.js';
 import { checkIntegrity } from './integrity.js';
 import { sessionExpired } from './session.js';
 import { state } from './state.js';
+import { loadViewerConfig, onViewerConfigChange } from './viewer-config.js';
 
 const PAGE_SIZE = 50;
 
@@ -45,10 +47,15 @@ export async function loadEvents(append) {
     const ordered = new URLSearchParams();
     ordered.set('limit', params.get('limit'));
     for (const [k, v] of params) if (k !== 'limit') ordered.append(k, v);
-    const json = await api(`orgs/${encodeURIComponent(state.org)}/events?${ordered}`, {
-      signal: controller.signal,
-    });
+    const [json] = await Promise.all([
+      api(`orgs/${encodeURIComponent(state.org)}/events?${ordered}`, {
+        signal: controller.signal,
+      }),
+      // The first page waits for the links and columns, so that rows are drawn once.
+      loadViewerConfig(state.org),
+    ]);
     if (controller !== state.loadController) return;
+    if (!append) renderHead();
     if (append && body.firstChild) {
       showLogError('');
     }
@@ -87,6 +94,17 @@ export async function loadEvents(append) {
     }
   }
 }
+
+// An embedding page changed the links or columns: draw the rows on show again.
+onViewerConfigChange(() => {
+  const body = $('events-body');
+  if (!body) return;
+  renderHead();
+  const events = [...body.querySelectorAll('tr.event-row')].map((row) => row._event);
+  const frag = document.createDocumentFragment();
+  for (const ev of events) renderEvent(frag, ev);
+  body.replaceChildren(frag);
+});
 
 function setStatus(text) {
   const node = $('log-status');

@@ -2,7 +2,12 @@ import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Browser, chromium } from 'playwright-core';
 import { AuditLogModule } from '@auditkit/nestjs';
-import { ApiExceptionFilter, AuditAdminModule, signAuditToken } from '@auditkit/nestjs/admin';
+import {
+  ApiExceptionFilter,
+  AuditAdminModule,
+  AuditAdminModuleOptions,
+  signAuditToken,
+} from '@auditkit/nestjs/admin';
 import { createTestDatabase } from '../../support/databases';
 
 /** The admin plugin on a SQLite file, on loopback, with Debian's Chromium beside it. */
@@ -16,13 +21,19 @@ export interface UiApp {
   close(): Promise<void>;
 }
 
-/** Starts what a web UI suite needs; `secret` signs its tokens and cursors. */
-export async function startUiApp(secret: string): Promise<UiApp> {
+/**
+ * Starts what a web UI suite needs; `secret` signs its tokens and cursors; `admin` adds options
+ * of the admin plugin (e.g. `viewer`).
+ */
+export async function startUiApp(
+  secret: string,
+  admin: Partial<AuditAdminModuleOptions> = {},
+): Promise<UiApp> {
   const db = await createTestDatabase('sqlite');
   @Module({
     imports: [
       AuditLogModule.forRoot({ isGlobal: true, databaseUrl: db.url }),
-      AuditAdminModule.forRoot({ jwt: { secret }, secret }),
+      AuditAdminModule.forRoot({ ...admin, jwt: { secret }, secret }),
     ],
   })
   class UiModule {}

@@ -6,6 +6,7 @@ import type { AuditClock } from '../common/clock';
 import type { AuditRateLimit } from '../http/rate-limit';
 import type { AuditOidcOptions } from './oidc/oidc-options';
 import type { AuditViewerTokenOptions } from './viewer-tokens/viewer-token-options';
+import type { AuditViewerOptions } from './viewer/viewer-options';
 
 /** Options of `AuditAdminModule.forRoot()` / `forRootAsync()`. */
 export interface AuditAdminModuleOptions {
@@ -57,6 +58,12 @@ export interface AuditAdminModuleOptions {
    * @default { maxTtlSeconds: 86400, allowedOrigins: [] }
    */
   viewerTokens?: AuditViewerTokenOptions;
+  /**
+   * The web UI's extension points (docs/viewer.md): links from targets to the host's own pages,
+   * per target type, and extra columns of the log. Served by `GET viewer-config`.
+   * @default no links, no extra columns
+   */
+  viewer?: AuditViewerOptions;
 }
 
 /** Rate limits of `AuditAdminModule` (see `AuditAdminModuleOptions.rateLimit`). */

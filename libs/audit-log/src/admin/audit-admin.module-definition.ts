@@ -7,6 +7,7 @@ import {
   resolveViewerTokenOptions,
   ResolvedViewerTokenOptions,
 } from './viewer-tokens/viewer-token-options';
+import { resolveViewerOptions, ResolvedViewerOptions } from './viewer/viewer-options';
 
 export const {
   ConfigurableModuleClass: AuditAdminConfigurableModule,
@@ -32,6 +33,8 @@ export interface ResolvedAuditAdminOptions extends AuditAdminModuleOptions {
   resolvedOidc?: ResolvedOidcOptions;
   /** `viewerTokens` checked, with its derived key. */
   viewerTokens: ResolvedViewerTokenOptions;
+  /** `viewer` checked, with its defaults. */
+  resolvedViewer: ResolvedViewerOptions;
 }
 
 /** Options with defaults merged and checked. */
@@ -90,6 +93,12 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
   } catch (err) {
     throw fail((err as Error).message);
   }
+  let resolvedViewer: ResolvedViewerOptions;
+  try {
+    resolvedViewer = resolveViewerOptions(o.viewer);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
   return {
     ...o,
     ui: o.ui ?? true,
@@ -99,5 +108,6 @@ export function resolveAuditAdminOptions(o: AuditAdminModuleOptions): ResolvedAu
     tokenSignIn: o.tokenSignIn ?? true,
     resolvedOidc,
     viewerTokens,
+    resolvedViewer,
   };
 }

@@ -42,6 +42,7 @@ import { UiController } from './ui.controller';
 import { ViewerCorsMiddleware } from './viewer-tokens/viewer-cors.middleware';
 import { ViewerTokenService } from './viewer-tokens/viewer-token.service';
 import { ViewerTokensController } from './viewer-tokens/viewer-tokens.controller';
+import { ViewerConfigController } from './viewer/viewer-config.controller';
 
 /**
  * The admin plugin: the REST API of docs/api.md section 5, the web UI, health checks. Needs
@@ -60,6 +61,7 @@ import { ViewerTokensController } from './viewer-tokens/viewer-tokens.controller
     ApiKeysController,
     ViewerTokensController,
     IntegrityController,
+    ViewerConfigController,
     HealthController,
     UiController,
   ],

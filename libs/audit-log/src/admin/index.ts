@@ -8,6 +8,8 @@ export type {
   AuditAdminTokenRateLimitOptions,
 } from './audit-admin-options.interface';
 export type { AuditOidcOptions, AuditOidcRoleMapping } from './oidc/oidc-options';
+export { AUDIT_VIEWER_COLUMNS } from './viewer/viewer-options';
+export type { AuditViewerColumn, AuditViewerOptions } from './viewer/viewer-options';
 export type { AuditRateLimit } from '../http/rate-limit';
 export { ApiExceptionFilter } from '../http/api-error';
 export { AdminAuthGuard } from './admin-auth.guard';

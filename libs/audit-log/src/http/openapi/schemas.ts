@@ -6,6 +6,8 @@
  * directly. `test/api/openapi.e2e-spec.ts` checks real responses against them.
  */
 
+import { AUDIT_VIEWER_COLUMNS } from '../../admin/viewer/viewer-options';
+
 /** A JSON Schema object. */
 export type JsonSchema = Record<string, unknown>;
 
@@ -443,6 +445,28 @@ export const AUDIT_API_SCHEMAS: Record<string, JsonSchema> = {
           ),
         },
         ['tokenSignIn', 'oidc'],
+      ),
+    },
+    ['data'],
+  ),
+  ViewerConfig: object(
+    {
+      data: object(
+        {
+          targetLinks: {
+            type: 'object',
+            description:
+              'Per target type, a URL template (absolute http(s) or root-relative) with `{id}`, `{type}` and `{org}` to fill in URL-encoded.',
+            additionalProperties: { type: 'string' },
+          },
+          columns: {
+            type: 'array',
+            description:
+              'Extra columns of the log after Date, Actor, Action and Details, in order.',
+            items: { type: 'string', enum: [...AUDIT_VIEWER_COLUMNS] },
+          },
+        },
+        ['targetLinks', 'columns'],
       ),
     },
     ['data'],
