@@ -1,4 +1,11 @@
-import { Logger, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
@@ -40,6 +47,7 @@ import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
 import { ViewerCorsMiddleware } from './viewer-tokens/viewer-cors.middleware';
+import { ViewerPreflightController } from './viewer-tokens/viewer-preflight.controller';
 import { ViewerTokenService } from './viewer-tokens/viewer-token.service';
 import { ViewerTokensController } from './viewer-tokens/viewer-tokens.controller';
 import { ViewerConfigController } from './viewer/viewer-config.controller';
@@ -49,22 +57,26 @@ import { ViewerConfigController } from './viewer/viewer-config.controller';
  * `AuditLogModule.forRoot({ isGlobal: true, ... })` in the same app. Mount it under a path of the
  * host's with `RouterModule.register([{ path: 'audit', module: AuditAdminModule }])`.
  */
+// Every route of the plugin, for middleware that must follow the host's mount path.
+const CONTROLLERS = [
+  EventsController,
+  EventsStreamController,
+  EventsHistogramController,
+  BulkIngestController,
+  SessionController,
+  OidcController,
+  UserSessionsController,
+  ApiKeysController,
+  ViewerTokensController,
+  IntegrityController,
+  ViewerConfigController,
+  HealthController,
+  UiController,
+  ViewerPreflightController,
+];
+
 @Module({
-  controllers: [
-    EventsController,
-    EventsStreamController,
-    EventsHistogramController,
-    BulkIngestController,
-    SessionController,
-    OidcController,
-    UserSessionsController,
-    ApiKeysController,
-    ViewerTokensController,
-    IntegrityController,
-    ViewerConfigController,
-    HealthController,
-    UiController,
-  ],
+  controllers: CONTROLLERS,
   providers: [
     {
       provide: AUDIT_ADMIN_RESOLVED_OPTIONS,
@@ -133,11 +145,20 @@ import { ViewerConfigController } from './viewer/viewer-config.controller';
   ],
 })
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
+  constructor(
+    @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly resolved: ResolvedAuditAdminOptions,
+  ) {
+    super();
+  }
+
   configure(consumer: MiddlewareConsumer): void {
     // First, so that a preflight is answered before any other middleware reads the request.
-    consumer
-      .apply(ViewerCorsMiddleware)
-      .forRoutes({ path: 'admin/v1/*path', method: RequestMethod.ALL }, UiController);
+    // Bound by controller: Nest prefixes a controller's routes with the RouterModule path the
+    // host mounts the plugin at, which it does not do for a path string. Only with origins to
+    // allow: it adds a layer per route that every request of the app would be matched against.
+    if (this.resolved.viewerTokens.allowedOrigins.length) {
+      consumer.apply(ViewerCorsMiddleware).forRoutes(...CONTROLLERS);
+    }
     // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
     const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
     consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);
