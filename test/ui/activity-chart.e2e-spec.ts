@@ -94,7 +94,10 @@ describe('the activity chart of the web UI', () => {
     (await page.locator('#events-body tr.event-row .actor-name').allInnerTexts()).sort();
   const waitRows = (page: Page, n: number) =>
     page.waitForFunction(
-      (count) => document.querySelectorAll('#events-body tr.event-row').length === count,
+      (count) =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length === count,
       n,
     );
   const waitBars = (page: Page) =>
@@ -181,7 +184,10 @@ describe('the activity chart of the web UI', () => {
     expect(await actors(page)).toEqual(['d3-a', 'd3-b', 'd3-c', 'd3-d', 'd3-late']);
     // The chart now shows that day by the hour; the span is a chip and in the address bar.
     await page.waitForFunction(
-      () => document.querySelectorAll('#activity-chart .chart-bar').length === 24,
+      () =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#activity-chart .chart-bar').length === 24,
     );
     expect((await bars(page)).map((b) => b.total)).toEqual([4, 1]);
     const url = new URL(page.url()).searchParams;

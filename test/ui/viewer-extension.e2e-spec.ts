@@ -72,7 +72,10 @@ describe('target links and extra columns in the web UI', () => {
     const page = await context.newPage();
     await page.goto(`${base}/#token=${token}`);
     await page.waitForFunction(
-      () => document.querySelectorAll('#events-body tr.event-row').length === 2,
+      () =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length === 2,
     );
     return page;
   }
@@ -149,7 +152,10 @@ describe('target links and extra columns in the web UI', () => {
     // The click-to-filter button beside a linked target still filters.
     await page.getByRole('button', { name: 'Filter by user Grace Hopper' }).click();
     await page.waitForFunction(
-      () => document.querySelectorAll('#events-body tr.event-row').length === 1,
+      () =>
+        document
+          .querySelector('auditkit-log')!
+          .shadowRoot!.querySelectorAll('#events-body tr.event-row').length === 1,
     );
     expect(await page.getByLabel('Search').inputValue()).toBe('Grace Hopper');
     await page.context().close();

@@ -43,6 +43,15 @@ export function viewerCanExport() {
   return !!(context.claims && context.claims.export);
 }
 
+/**
+ * Whether a viewer token is narrowed (to actions, actors, products or a start): such a token
+ * may not read the integrity report, which counts and names events it does not show.
+ */
+export function viewerNarrowed() {
+  const narrowing = context.claims && context.claims.narrowing;
+  return !!(narrowing && Object.keys(narrowing).length);
+}
+
 /** The actions a viewer token is narrowed to, or null when it may read them all. */
 export function viewerActions() {
   const narrowing = context.claims && context.claims.narrowing;
