@@ -1,9 +1,9 @@
 import { INestApplication } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
 import { Browser, Page } from 'playwright-core';
 import { AuditService } from '@auditkit/nestjs';
 import { startUiApp, UiApp } from './support/ui-app';
 import { groupCreated } from '../support/events';
+import { seriousViolations } from './support/axe';
 
 // axe-core in Chromium over each state of the web UI (#13): sign-in, the log, an open detail,
 // the export dialog, an empty result, an error, the API keys page; none may have a serious or
@@ -11,27 +11,6 @@ import { groupCreated } from '../support/events';
 // export dialog.
 
 const SECRET = 'ui-a11y-secret-ui-a11y-secret-0123456789';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Injected by hand: the page's CSP (script-src 'self') is bypassed for this context only.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run(d: Document): Promise<{ violations: unknown[] }> } }
-    ).axe;
-    return (await axe.run(document)).violations;
-  });
-  return (violations as Violation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id} on ${v.nodes.length} (${v.nodes[0].target.join(' ')})`);
-}
 
 describe('accessibility of the web UI (axe-core in Chromium) and keyboard-only use', () => {
   let ui: UiApp;

@@ -1,15 +1,14 @@
 import { INestApplication } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
 import { Browser, Page } from 'playwright-core';
 import { AuditService } from '@auditkit/nestjs';
 import { startUiApp, UiApp } from './support/ui-app';
+import { seriousViolations } from './support/axe';
 
 // The activity chart above the log (#13): a bar per day (or hour) for the applied filters,
 // stacked by category; choosing a bar, by mouse or keyboard, narrows the log and the chart to
 // that day of the viewer's time zone. Empty and failing ranges say so; axe finds nothing serious.
 
 const SECRET = 'ui-chart-secret-ui-chart-secret-0123456789';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -255,20 +254,7 @@ describe('the activity chart of the web UI', () => {
     const page = await open('UTC');
     await waitRows(page, SEED.length);
     await waitBars(page);
-    await page.addScriptTag({ content: AXE });
-    const violations = await page.evaluate(async () => {
-      const axe = (
-        window as unknown as {
-          axe: { run(d: Document): Promise<{ violations: { id: string; impact: string }[] }> };
-        }
-      ).axe;
-      return (await axe.run(document)).violations;
-    });
-    expect(
-      violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.impact} ${v.id}`),
-    ).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.context().close();
   });
 });

@@ -1,12 +1,13 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import { AuditLogModule, AuditService } from '@auditkit/nestjs';
 import { AuditAdminModule } from '@auditkit/nestjs/admin';
 import { createTestDatabase } from '../support/databases';
 import { startUiApp, UiApp } from './support/ui-app';
+import { seriousViolations } from './support/axe';
 
 // The viewer's extension points (#13): a host's link templates turn targets into links to its
 // own pages (ids URL-encoded, only http(s) or root-relative), and its extra columns show after
@@ -15,7 +16,6 @@ import { startUiApp, UiApp } from './support/ui-app';
 
 const SECRET = 'ui-viewer-secret-ui-viewer-secret-0123456';
 const SHOTS = '/tmp/ui-shots';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const HOSTILE_ID = '"><img src=x onerror=alert(1)>/../../logout?next=javascript:alert(1)#x';
 
 describe('target links and extra columns in the web UI', () => {
@@ -239,23 +239,3 @@ describe('target links and extra columns in the web UI', () => {
     }
   });
 });
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Injected by hand: the page's CSP (script-src 'self') is bypassed for this context only.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run(d: Document): Promise<{ violations: unknown[] }> } }
-    ).axe;
-    return (await axe.run(document)).violations;
-  });
-  return (violations as Violation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id} on ${v.nodes.length} (${v.nodes[0].target.join(' ')})`);
-}
