@@ -114,9 +114,6 @@ function appRoutes(app: INestApplication): string[] {
     if (!layer.route) continue;
     // Middleware bound with forRoutes (the body limit on POST admin/v1/*path) is no route.
     if (String(layer.route.path).includes('*')) continue;
-    // Middleware bound by controller (CORS for viewer tokens) is registered on each route's path
-    // and on its trailing-slash twin: the twin is no route of its own (no API route ends in /).
-    if (/.\/$/.test(String(layer.route.path))) continue;
     const path = String(layer.route.path).replace(/:(\w+)/g, '{$1}');
     for (const [method, on] of Object.entries(layer.route.methods ?? {})) {
       if (on && method !== '_all') routes.push(`${method.toUpperCase()} ${path}`);

@@ -95,6 +95,23 @@ describe('the admin plugin mounted in a host app behind the host auth', () => {
     expect(session.body.data).toMatchObject({ sub: 'u-1', orgs: ['acme'] });
   });
 
+  it("applies the plugin's own body checks under the mount path, before anything reads the body", async () => {
+    const post = (path: string) =>
+      request(app.getHttpServer()).post(path).set('x-host-session', 'sess-admin');
+    // Not JSON: the plugin's 415 naming the header (the host's parser would let it through).
+    const text = await post('/audit/admin/v1/orgs/acme/events')
+      .set('Content-Type', 'text/plain')
+      .send('hello')
+      .expect(415);
+    expect(text.body.errors[0].source).toEqual({ header: 'Content-Type' });
+    // Over the plugin's 64 KB for one event, though under a bulk request's limit.
+    const big = JSON.stringify({ action: 'group_created', pad: 'x'.repeat(70_000) });
+    await post('/audit/admin/v1/orgs/acme/events')
+      .set('Content-Type', 'application/json')
+      .send(big)
+      .expect(413);
+  });
+
   it('answers 401 without a host session and 403 without the role or for another org', async () => {
     await get('/audit/admin/v1/orgs/acme/events').expect(401);
     await get('/audit/admin/v1/orgs/acme/events', 'sess-member').expect(403);
@@ -121,7 +138,7 @@ describe('the admin plugin mounted in a host app behind the host auth', () => {
     expect(redirect.headers.location).toBe('/audit/');
     const page = await get('/audit/').expect(200);
     expect(page.headers['content-type']).toContain('text/html');
-    expect(page.text).toContain('app.js');
+    expect(page.text).toContain('auditkit-log.js');
     await get('/audit/app.js')
       .expect(200)
       .expect('content-type', /javascript/);

@@ -7,6 +7,8 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { MODULE_PATH } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AUDIT_DATA_SOURCE } from '../audit-log.internal-constants';
 import { CursorCodec } from '../query/cursor';
@@ -47,36 +49,44 @@ import { AdminSessionService } from './sessions/admin-session.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UiController } from './ui.controller';
 import { ViewerCorsMiddleware } from './viewer-tokens/viewer-cors.middleware';
-import { ViewerPreflightController } from './viewer-tokens/viewer-preflight.controller';
 import { ViewerTokenService } from './viewer-tokens/viewer-token.service';
 import { ViewerTokensController } from './viewer-tokens/viewer-tokens.controller';
 import { ViewerConfigController } from './viewer/viewer-config.controller';
+
+/**
+ * The path a host mounted `module` at with RouterModule (`audit/`), or '' at the root: what Nest
+ * itself prefixes to the module's controllers (the metadata RouterModule writes, read as Nest's
+ * RoutesMapper reads it).
+ */
+function mountPathOf(module: object, modules: ModulesContainer): string {
+  const path: unknown =
+    Reflect.getMetadata(MODULE_PATH + modules.applicationId, module) ??
+    Reflect.getMetadata(MODULE_PATH, module);
+  const trimmed = typeof path === 'string' ? path.replace(/^\/+|\/+$/g, '') : '';
+  return trimmed ? `${trimmed}/` : '';
+}
 
 /**
  * The admin plugin: the REST API of docs/api.md section 5, the web UI, health checks. Needs
  * `AuditLogModule.forRoot({ isGlobal: true, ... })` in the same app. Mount it under a path of the
  * host's with `RouterModule.register([{ path: 'audit', module: AuditAdminModule }])`.
  */
-// Every route of the plugin, for middleware that must follow the host's mount path.
-const CONTROLLERS = [
-  EventsController,
-  EventsStreamController,
-  EventsHistogramController,
-  BulkIngestController,
-  SessionController,
-  OidcController,
-  UserSessionsController,
-  ApiKeysController,
-  ViewerTokensController,
-  IntegrityController,
-  ViewerConfigController,
-  HealthController,
-  UiController,
-  ViewerPreflightController,
-];
-
 @Module({
-  controllers: CONTROLLERS,
+  controllers: [
+    EventsController,
+    EventsStreamController,
+    EventsHistogramController,
+    BulkIngestController,
+    SessionController,
+    OidcController,
+    UserSessionsController,
+    ApiKeysController,
+    ViewerTokensController,
+    IntegrityController,
+    ViewerConfigController,
+    HealthController,
+    UiController,
+  ],
   providers: [
     {
       provide: AUDIT_ADMIN_RESOLVED_OPTIONS,
@@ -147,25 +157,32 @@ const CONTROLLERS = [
 export class AuditAdminModule extends AuditAdminConfigurableModule implements NestModule {
   constructor(
     @Inject(AUDIT_ADMIN_RESOLVED_OPTIONS) private readonly resolved: ResolvedAuditAdminOptions,
+    private readonly modules: ModulesContainer,
   ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // First, so that a preflight is answered before any other middleware reads the request.
-    // Bound by controller: Nest prefixes a controller's routes with the RouterModule path the
-    // host mounts the plugin at, which it does not do for a path string. Only with origins to
-    // allow: it adds a layer per route that every request of the app would be matched against.
+    // Path strings here, unlike controllers, are not prefixed with the host's mount: add it.
+    const under = (path: string) => mountPathOf(AuditAdminModule, this.modules) + path;
+    // First, so that a preflight is answered before any other middleware reads the request. Only
+    // with origins to allow: otherwise it is one more layer every request is matched against.
     if (this.resolved.viewerTokens.allowedOrigins.length) {
-      consumer.apply(ViewerCorsMiddleware).forRoutes(...CONTROLLERS);
+      consumer
+        .apply(ViewerCorsMiddleware)
+        .forRoutes({ path: under('admin/v1/*path'), method: RequestMethod.ALL }, UiController);
     }
     // The bulk route reads up to 1,000 events' worth; every other POST, one event's.
-    const bulk = { path: 'admin/v1/orgs/:orgId/events/bulk', method: RequestMethod.POST };
+    const bulk = { path: under('admin/v1/orgs/:orgId/events/bulk'), method: RequestMethod.POST };
     consumer.apply(BulkBodyLimitMiddleware).forRoutes(bulk);
-    consumer.apply(BodyLimitMiddleware).exclude(bulk).forRoutes(
-      { path: 'admin/v1/*path', method: RequestMethod.POST },
-      // PATCH destinations (AuditDestinationsModule) reads its body through the same limits.
-      { path: 'admin/v1/*path', method: RequestMethod.PATCH },
-    );
+    consumer
+      .apply(BodyLimitMiddleware)
+      .exclude(bulk)
+      .forRoutes(
+        // Exports (AuditExportModule) and destinations (AuditDestinationsModule) mounted at the
+        // same path read their bodies through the same limits.
+        { path: under('admin/v1/*path'), method: RequestMethod.POST },
+        { path: under('admin/v1/*path'), method: RequestMethod.PATCH },
+      );
   }
 }
