@@ -151,6 +151,31 @@ describe('the viewer embedded in a host page (<auditkit-log> with a viewer token
     await close();
   });
 
+  it('shows the viewer again after the page took it away (a single-page app navigating back)', async () => {
+    const { page, errors, close } = await open('/');
+    await page.locator(ROWS).first().waitFor();
+    const token = await mint({ actions: ['group_created'] });
+    // The old element goes, a new one comes with another token: it must not say "only one".
+    await page.evaluate((t) => {
+      const slot = document.getElementById('viewer-slot')!;
+      slot.replaceChildren();
+      const el = document.createElement('auditkit-log');
+      el.setAttribute('token', t);
+      slot.append(el);
+    }, token);
+    await page.waitForFunction(() => {
+      const rows = Array.from(
+        document.querySelector('auditkit-log')!.shadowRoot!.querySelectorAll('tr.event-row'),
+      );
+      return rows.length > 0 && rows.every((r) => /group created/i.test(r.textContent!));
+    });
+    // The same element moved elsewhere on the page keeps working.
+    await page.evaluate(() => document.body.append(document.querySelector('auditkit-log')!));
+    await page.locator(ROWS).first().waitFor();
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('plain HTML at 390 px: the rows are cards and nothing scrolls sideways', async () => {
     const { page, errors, close } = await open('/', 390);
     await page.locator(ROWS).first().waitFor();

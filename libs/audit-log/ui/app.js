@@ -16,7 +16,7 @@
 import { api, ApiError, describeError } from './api.js';
 import { context, isViewer } from './context.js';
 import { $ } from './dom.js';
-import { bindExportDialog } from './export-dialog.js';
+import { bindExportDialog, stopExportPolling } from './export-dialog.js';
 import { showLog, switchOrg } from './log-view.js';
 import {
   loadSignInMethods,
@@ -26,7 +26,7 @@ import {
   signOut,
   takeHashToken,
 } from './session.js';
-import { state } from './state.js';
+import { abortLoads, state } from './state.js';
 import { showForbidden, showSignIn, showViewerProblem } from './views.js';
 
 /** Starts the viewer in the element's shadow root (see auditkit-log.js). */
@@ -78,13 +78,24 @@ export function refreshToken(token) {
   if (!state.session) startViewer();
 }
 
+/** The element left the page: stop what runs in the background and forget the session. */
+export function releaseViewer() {
+  stopExportPolling();
+  abortLoads();
+  state.session = null;
+  state.org = null;
+}
+
+let hashListener = false;
+
 /** Handlers for the parts of the page that outlive view changes: the top bar and the dialog. */
 function bindStaticHandlers() {
   // A login link opened in a tab that already shows the UI only changes the fragment.
-  if (context.standalone) {
+  if (context.standalone && !hashListener) {
+    hashListener = true;
     window.addEventListener('hashchange', () => {
       const token = takeHashToken();
-      if (token) signIn(token, null);
+      if (token && context.standalone && context.host) signIn(token, null);
     });
   }
   $('sign-out').addEventListener('click', signOut);

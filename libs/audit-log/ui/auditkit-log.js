@@ -20,10 +20,11 @@
  *
  * Plain browser JavaScript as native ES modules, no build step and no dependencies. The style
  * sheets are <link>ed from beside this module, so a page with a strict CSP needs no inline
- * styles allowed. One viewer per page: the modules keep their state at module level.
+ * styles allowed. One viewer at a time per page: the modules keep their state at module level;
+ * a removed element lets go of it, so an app can show the viewer again later.
  */
 
-import { boot, refreshToken } from './app.js';
+import { boot, refreshToken, releaseViewer } from './app.js';
 import { bindContext, context } from './context.js';
 import { adminMarkup } from './markup-admin.js';
 import { logMarkup } from './markup-log.js';
@@ -95,12 +96,14 @@ export class AuditkitLogElement extends HTMLElement {
   }
 
   async connectedCallback() {
-    if (this.shadowRoot) return;
-    const root = this.attachShadow({ mode: 'open' });
-    if (context.host && context.host !== this) {
+    const root = this.shadowRoot || this.attachShadow({ mode: 'open' });
+    if (context.host && context.host !== this && context.host.isConnected) {
       root.textContent = 'Only one <auditkit-log> element can be shown on a page.';
       return;
     }
+    // Built afresh on every connection: a single-page app shows the viewer, navigates away
+    // (disconnectedCallback lets go of it) and shows it again, in this element or a new one.
+    root.replaceChildren();
     const standalone = this.hasAttribute('standalone');
     const token = (this.getAttribute('token') || '').trim() || null;
     const claims = token ? viewerClaims(token) : {};
@@ -132,9 +135,17 @@ export class AuditkitLogElement extends HTMLElement {
     });
     this.applyViewerConfig();
     await Promise.all(SHEETS.map((name) => stylesheet(root, name)));
+    // Removed while its sheets loaded: another element may hold the viewer by now.
+    if (context.host !== this) return;
     root.append(frame);
     frame.hidden = false;
     boot();
+  }
+
+  disconnectedCallback() {
+    if (context.host !== this) return;
+    releaseViewer();
+    bindContext({ host: null, root: null, token: null, claims: {} });
   }
 
   attributeChangedCallback(name, oldValue, value) {
