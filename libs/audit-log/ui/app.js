@@ -73,8 +73,10 @@ function startViewer() {
 }
 
 /** The host renewed the viewer token: carry on where the reader was, or start again. */
-export function refreshToken(token) {
+export function refreshToken(token, claims) {
   context.token = token;
+  // What the view offers (export, the activity list) follows the new token from its next view.
+  context.claims = claims;
   if (!state.session) startViewer();
 }
 

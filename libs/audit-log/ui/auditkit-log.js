@@ -151,7 +151,7 @@ export class AuditkitLogElement extends HTMLElement {
   attributeChangedCallback(name, oldValue, value) {
     // A host renews a short-lived viewer token by setting the attribute again.
     if (name === 'token' && context.host === this && oldValue !== value && value) {
-      refreshToken(value.trim());
+      refreshToken(value.trim(), viewerClaims(value.trim()));
     }
     if (name === 'columns' && context.host === this) this.applyViewerConfig();
   }
