@@ -275,6 +275,11 @@ describe('the viewer embedded in a host page (<auditkit-log> with a viewer token
       /expired or was refused/,
     );
     await page.waitForFunction(() => (window as unknown as { heard: string[] }).heard.length > 0);
+    // The log, the chart and the badge were all refused: the host hears of it once.
+    await page.waitForLoadState('networkidle');
+    expect(
+      await page.evaluate(() => (window as unknown as { heard: string[] }).heard),
+    ).toHaveLength(1);
     expect(await page.locator(ROWS).count()).toBe(0);
     // The host mints another token and sets it: the log opens without a reload.
     await page.evaluate(

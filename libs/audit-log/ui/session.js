@@ -94,6 +94,8 @@ export async function loadSignInMethods() {
 }
 
 export function sessionExpired() {
+  // Several requests may come back 401 together: the first ends the view and tells the host once.
+  if (isViewer() && !state.session) return;
   stopExportPolling();
   abortLoads();
   const dialog = $('export-dialog');
