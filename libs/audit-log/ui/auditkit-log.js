@@ -149,8 +149,10 @@ export class AuditkitLogElement extends HTMLElement {
   }
 
   attributeChangedCallback(name, oldValue, value) {
-    // A host renews a short-lived viewer token by setting the attribute again.
-    if (name === 'token' && context.host === this && oldValue !== value && value) {
+    // A host renews a short-lived viewer token by setting the attribute again. An element that
+    // started on the page's session stays on it: its admin pages are already built.
+    const viewer = context.host === this && context.token !== null;
+    if (name === 'token' && viewer && oldValue !== value && value) {
       refreshToken(value.trim(), viewerClaims(value.trim()));
     }
     if (name === 'columns' && context.host === this) this.applyViewerConfig();
