@@ -145,9 +145,13 @@ describe('admin web UI in Chromium', () => {
     await page.getByLabel('Search').fill('');
     await page.getByLabel('Activity').selectOption('policy_created');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(
-      () => !document.querySelector('auditkit-log')!.shadowRoot!.textContent!.includes('group-0'),
-    );
+    // The table empties while the filtered page loads: wait for its rows, not for the old ones
+    // to go.
+    await page.waitForFunction(() => {
+      const root = document.querySelector('auditkit-log')!.shadowRoot!;
+      const rows = root.querySelector('table tbody')?.textContent ?? '';
+      return rows.includes('Two-step') && !root.textContent!.includes('group-0');
+    });
     await expect(page.locator('table tbody').textContent()).resolves.toContain('Two-step');
     await page.screenshot({ path: join(SHOTS, 'filtered.png'), fullPage: true });
     await page.close();

@@ -27,6 +27,26 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** How many keys match `pattern` (KEYS, inline command; its array header says how many). */
+function countKeys(port: number, pattern: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(2_000);
+    socket.once('connect', () => socket.write(`KEYS ${pattern}\r\n`));
+    socket.once('data', (d) => {
+      socket.destroy();
+      const header = /^\*(\d+)\r\n/.exec(d.toString());
+      if (header) resolve(Number(header[1]));
+      else reject(new Error(`KEYS ${pattern}: ${d.toString().slice(0, 80)}`));
+    });
+    socket.once('error', reject);
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`KEYS ${pattern}: no answer`));
+    });
+  });
+}
+
 /**
  * A redis-server of the test's own, on its own port, without persistence: stopping it loses
  * every key, as a Redis restart without AOF/RDB does. Never the shared server.
@@ -50,6 +70,11 @@ export class OwnRedisServer {
   async restart(): Promise<void> {
     await this.stop();
     await this.launch();
+  }
+
+  /** How many keys match a KEYS `pattern` now. */
+  keyCount(pattern: string): Promise<number> {
+    return countKeys(this.port, pattern);
   }
 
   async stop(): Promise<void> {
