@@ -26,6 +26,8 @@ export class AdminAppModule {
           integrity: integrityOptions(config.integrity, config.scheduler),
           // On by default: DB-IP's city data ships in an npm package, read offline page by page.
           location: config.geoip ? { resolve: dbIpLocationResolver() } : {},
+          // No @Audit() handlers here: an app-wide interceptor would only cost every request.
+          globalInterceptor: false,
         }),
         AuditAdminModule.forRoot({
           jwt: { secret: config.jwtSecret, jwksUrl: config.jwksUrl },

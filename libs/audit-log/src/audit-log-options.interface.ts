@@ -75,7 +75,9 @@ export interface AuditLogModuleOptions {
   /** The product of a request, when handlers don't name one. @default none */
   resolveProduct?: (req: Request) => string | undefined;
   /**
-   * Register the `@Audit()` interceptor for every route of the app.
+   * Register the `@Audit()` interceptor for every route of the app. With `false`, apply it with
+   * `@UseInterceptors(AuditInterceptor)` where it is needed; `forRoot` then registers nothing
+   * app-wide (a `forRootAsync` factory's `false` leaves a pass-through interceptor).
    * @default true
    */
   globalInterceptor?: boolean;

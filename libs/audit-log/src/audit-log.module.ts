@@ -1,9 +1,18 @@
-import { Inject, Module, NestInterceptor, OnApplicationShutdown, Provider } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Module,
+  NestInterceptor,
+  OnApplicationShutdown,
+  Provider,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { ResolvedAuditLogOptions } from './audit-log-options.interface';
 import {
+  AUDIT_LOG_ASYNC_OPTIONS_TYPE,
   AUDIT_LOG_MODULE_OPTIONS,
+  AUDIT_LOG_OPTIONS_TYPE,
   AuditLogConfigurableModule,
   resolveAuditLogOptions,
 } from './audit-log.module-definition';
@@ -56,14 +65,24 @@ const coreProviders: Provider[] = [
   AuditService,
   AuditInterceptor,
   IntegrityService,
-  {
-    // Registered app-wide unless the host opts out and applies it with @UseInterceptors itself.
-    provide: APP_INTERCEPTOR,
-    useFactory: (o: ResolvedAuditLogOptions, interceptor: AuditInterceptor): NestInterceptor =>
-      o.globalInterceptor ? interceptor : { intercept: (_ctx, next) => next.handle() },
-    inject: [AUDIT_RESOLVED_OPTIONS, AuditInterceptor],
-  },
 ];
+
+/**
+ * The interceptor, app-wide. Nest runs every global interceptor on every route, even one that
+ * only passes the call on (an RxJS pipeline and an async-context binding per request), so it is
+ * left out whenever the options say so up front; only a `forRootAsync` factory's `false` still
+ * needs this pass-through.
+ */
+const globalInterceptorProvider: Provider = {
+  provide: APP_INTERCEPTOR,
+  useFactory: (o: ResolvedAuditLogOptions, interceptor: AuditInterceptor): NestInterceptor =>
+    o.globalInterceptor ? interceptor : { intercept: (_ctx, next) => next.handle() },
+  inject: [AUDIT_RESOLVED_OPTIONS, AuditInterceptor],
+};
+
+function withGlobalInterceptor(module: DynamicModule): DynamicModule {
+  return { ...module, providers: [...(module.providers ?? []), globalInterceptorProvider] };
+}
 
 /**
  * The audit log. Import it once in the host's root module:
@@ -91,6 +110,20 @@ const coreProviders: Provider[] = [
   ],
 })
 export class AuditLogModule extends AuditLogConfigurableModule implements OnApplicationShutdown {
+  /** The module; with `globalInterceptor: false` no interceptor is registered app-wide. */
+  static forRoot(options: typeof AUDIT_LOG_OPTIONS_TYPE): DynamicModule {
+    const module = super.forRoot(options);
+    return options.globalInterceptor === false ? module : withGlobalInterceptor(module);
+  }
+
+  /**
+   * The module with options from a factory. The interceptor is registered before the factory
+   * runs; if it answers `globalInterceptor: false`, a pass-through takes its place.
+   */
+  static forRootAsync(options: typeof AUDIT_LOG_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withGlobalInterceptor(super.forRootAsync(options));
+  }
+
   constructor(
     @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUDIT_RESOLVED_OPTIONS) private readonly options: ResolvedAuditLogOptions,
