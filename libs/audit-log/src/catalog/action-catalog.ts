@@ -11,6 +11,8 @@ const ID_PATTERN = /^[a-z][a-z0-9_.:-]{0,127}$/;
 export class ActionCatalog {
   private readonly actions = new Map<string, AuditActionDefinition>();
   private readonly categories = new Map<string, AuditCategoryDefinition>();
+  /** Each action's template, split once: a page of events renders a sentence per event. */
+  private readonly compiled = new Map<string, TemplatePiece[]>();
 
   constructor(
     extraCategories: readonly AuditCategoryDefinition[] = [],
@@ -32,6 +34,7 @@ export class ActionCatalog {
         );
       }
       this.actions.set(action.id, { ...action });
+      this.compiled.set(action.id, compileTemplate(action.template));
     }
   }
 
@@ -64,9 +67,11 @@ export class ActionCatalog {
   render(
     event: Pick<AuditEvent, 'action' | 'actor' | 'targets' | 'site' | 'product' | 'metadata'>,
   ): string {
-    const def = this.actions.get(event.action);
-    if (!def) return `${label(event.actor)} performed ${event.action}`;
-    return renderTemplate(def.template, event);
+    const pieces = this.compiled.get(event.action);
+    if (!pieces) return `${label(event.actor)} performed ${event.action}`;
+    let out = '';
+    for (const piece of pieces) out += typeof piece === 'string' ? piece : fill(piece, event);
+    return out;
   }
 }
 
@@ -75,35 +80,49 @@ function label(party: { id: string; name?: string; email?: string } | null | und
   return party.name || party.email || party.id;
 }
 
-function renderTemplate(
-  template: string,
+/** A template's text between placeholders, or a placeholder: `{target.group}` is head, rest. */
+type TemplatePiece = string | { key: string; head: string; rest: string | undefined };
+
+function compileTemplate(template: string): TemplatePiece[] {
+  const pieces: TemplatePiece[] = [];
+  const placeholder = /\{([a-zA-Z_.]+)\}/g;
+  let from = 0;
+  for (let m = placeholder.exec(template); m; m = placeholder.exec(template)) {
+    if (m.index > from) pieces.push(template.slice(from, m.index));
+    const [head, rest] = splitOnce(m[1]);
+    pieces.push({ key: m[1], head, rest });
+    from = m.index + m[0].length;
+  }
+  if (from < template.length) pieces.push(template.slice(from));
+  return pieces;
+}
+
+function fill(
+  { key, head, rest }: Exclude<TemplatePiece, string>,
   event: Pick<AuditEvent, 'actor' | 'targets' | 'site' | 'product' | 'metadata'>,
 ): string {
-  return template.replace(/\{([a-zA-Z_.]+)\}/g, (_m, key: string) => {
-    const [head, rest] = splitOnce(key);
-    switch (head) {
-      case 'actor':
-        return label(event.actor);
-      case 'site':
-        return event.site ? event.site.name || event.site.id : 'a site';
-      case 'product':
-        return event.product || 'a product';
-      case 'target': {
-        const t = rest ? event.targets.find((x) => x.type === rest) : event.targets[0];
-        return t ? label(t) : `a ${rest ?? 'target'}`;
-      }
-      case 'targets': {
-        const all = rest ? event.targets.filter((x) => x.type === rest) : event.targets;
-        return all.length ? all.map(label).join(', ') : `no ${rest ?? 'target'}s`;
-      }
-      case 'metadata': {
-        const v = rest ? event.metadata?.[rest] : undefined;
-        return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-      }
-      default:
-        return `{${key}}`;
+  switch (head) {
+    case 'actor':
+      return label(event.actor);
+    case 'site':
+      return event.site ? event.site.name || event.site.id : 'a site';
+    case 'product':
+      return event.product || 'a product';
+    case 'target': {
+      const t = rest ? event.targets.find((x) => x.type === rest) : event.targets[0];
+      return t ? label(t) : `a ${rest ?? 'target'}`;
     }
-  });
+    case 'targets': {
+      const all = rest ? event.targets.filter((x) => x.type === rest) : event.targets;
+      return all.length ? all.map(label).join(', ') : `no ${rest ?? 'target'}s`;
+    }
+    case 'metadata': {
+      const v = rest ? event.metadata?.[rest] : undefined;
+      return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    default:
+      return `{${key}}`;
+  }
 }
 
 function splitOnce(key: string): [string, string | undefined] {
