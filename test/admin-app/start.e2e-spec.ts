@@ -179,6 +179,7 @@ describe('starting the admin app', () => {
           REDIS_URL: 'redis://127.0.0.1:6379',
           PORT: String(port),
           AUDITKIT_JWT_SECRET: 'start-test-secret-start-test-secret-0123',
+          AUDITKIT_VIEWER_ALLOWED_ORIGINS: 'https://app.example.com',
         },
       });
       child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -204,6 +205,18 @@ describe('starting the admin app', () => {
         }).on('error', reject),
       );
       expect(again).toBe(304);
+      // AUDITKIT_VIEWER_ALLOWED_ORIGINS: that origin's pages may embed the viewer (CORS); no other.
+      const preflight = (origin: string) =>
+        fetch(`http://127.0.0.1:${port}/admin/v1/orgs/acme/events`, {
+          method: 'OPTIONS',
+          headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+        });
+      const allowed = await preflight('https://app.example.com');
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+      const other = await preflight('https://evil.example.com');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({

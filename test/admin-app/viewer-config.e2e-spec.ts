@@ -1,5 +1,5 @@
 import { ConfigError } from '../../apps/admin/src/env';
-import { loadViewerConfig } from '../../apps/admin/src/viewer-config';
+import { loadViewerConfig, loadViewerOrigins } from '../../apps/admin/src/viewer-config';
 
 describe('the admin app: the web UI’s target links and columns', () => {
   it('reads AUDITKIT_VIEWER_TARGET_LINKS and AUDITKIT_VIEWER_COLUMNS, and nothing when unset', () => {
@@ -35,5 +35,29 @@ describe('the admin app: the web UI’s target links and columns', () => {
   ])('refuses %j, naming the variable', (env, message) => {
     expect(() => loadViewerConfig(env)).toThrow(ConfigError);
     expect(() => loadViewerConfig(env)).toThrow(message);
+  });
+
+  it('reads AUDITKIT_VIEWER_ALLOWED_ORIGINS, comma-separated, and none when unset or blank', () => {
+    expect(loadViewerOrigins({})).toEqual([]);
+    expect(loadViewerOrigins({ AUDITKIT_VIEWER_ALLOWED_ORIGINS: ' ' })).toEqual([]);
+    expect(
+      loadViewerOrigins({
+        AUDITKIT_VIEWER_ALLOWED_ORIGINS:
+          'https://app.example.com, http://localhost:3002,http://[::1]:8080',
+      }),
+    ).toEqual(['https://app.example.com', 'http://localhost:3002', 'http://[::1]:8080']);
+  });
+
+  it.each([
+    'https://app.example.com/',
+    'app.example.com',
+    'https://app.example.com/path',
+    'ftp://app.example.com',
+    'https://app.example.com,,https://b.example.com',
+    '*',
+  ])('refuses AUDITKIT_VIEWER_ALLOWED_ORIGINS=%j, naming the variable', (value) => {
+    const env = { AUDITKIT_VIEWER_ALLOWED_ORIGINS: value };
+    expect(() => loadViewerOrigins(env)).toThrow(ConfigError);
+    expect(() => loadViewerOrigins(env)).toThrow(/^AUDITKIT_VIEWER_ALLOWED_ORIGINS has "/);
   });
 });

@@ -36,6 +36,10 @@ export class AdminAppModule {
           oidc: config.signIn.oidc,
           tokenSignIn: config.signIn.tokenSignIn,
           viewer: config.viewer,
+          // Only when set: viewer tokens are on either way, keyed by the JWT secret.
+          ...(config.viewerOrigins.length && {
+            viewerTokens: { allowedOrigins: config.viewerOrigins },
+          }),
           rateLimit: {
             reads: config.rateLimits.reads,
             ingest: config.rateLimits.ingest,

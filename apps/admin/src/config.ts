@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, flag, int, url } from './env';
 import { IntegrityConfig, loadIntegrityConfig } from './integrity-config';
 import { loadSignInConfig, SignInConfig } from './oidc-config';
-import { loadViewerConfig } from './viewer-config';
+import { loadViewerConfig, loadViewerOrigins } from './viewer-config';
 import type { AuditViewerOptions } from '@auditkit/nestjs/admin';
 
 export { ConfigError };
@@ -44,6 +44,8 @@ export interface AdminConfig {
   integrity: IntegrityConfig;
   /** The web UI's target links and extra columns (`AUDITKIT_VIEWER_*`). */
   viewer: AuditViewerOptions;
+  /** Origins whose pages may embed the viewer (`AUDITKIT_VIEWER_ALLOWED_ORIGINS`). */
+  viewerOrigins: string[];
   /** Serve HTTP in this process. */
   http: boolean;
   /** Prometheus metrics (README "Metrics"). */
@@ -215,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
     signIn: loadSignInConfig(env, publicUrl, production),
     integrity: loadIntegrityConfig(env, dataDir, production),
     viewer: loadViewerConfig(env),
+    viewerOrigins: loadViewerOrigins(env),
     http,
     metrics: metricsConfig(env, port, http, warnings),
     geoip: flag(env, 'AUDITKIT_GEOIP', true),
