@@ -37,9 +37,9 @@ export class AdminAppModule {
           tokenSignIn: config.signIn.tokenSignIn,
           viewer: config.viewer,
           // Only when set: viewer tokens are on either way, keyed by the JWT secret.
-          ...(config.viewerOrigins.length && {
-            viewerTokens: { allowedOrigins: config.viewerOrigins },
-          }),
+          viewerTokens: config.viewerOrigins.length
+            ? { allowedOrigins: config.viewerOrigins }
+            : undefined,
           rateLimit: {
             reads: config.rateLimits.reads,
             ingest: config.rateLimits.ingest,

@@ -2,6 +2,7 @@ import {
   AUDIT_VIEWER_COLUMNS,
   AuditViewerColumn,
   AuditViewerOptions,
+  isViewerOrigin,
 } from '@auditkit/nestjs/admin';
 import { ConfigError } from './env';
 
@@ -46,9 +47,6 @@ export function loadViewerConfig(env: NodeJS.ProcessEnv): AuditViewerOptions {
   return viewer;
 }
 
-// What an Origin header holds: scheme, host, optional port; nothing after.
-const ORIGIN = /^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
-
 /**
  * The origins whose pages may embed the viewer (CORS, docs/embedding.md) from
  * `AUDITKIT_VIEWER_ALLOWED_ORIGINS`, comma-separated; none when unset. Each is checked here, so
@@ -58,7 +56,7 @@ export function loadViewerOrigins(env: NodeJS.ProcessEnv): string[] {
   const raw = env.AUDITKIT_VIEWER_ALLOWED_ORIGINS;
   if (!raw?.trim()) return [];
   const origins = raw.split(',').map((o) => o.trim());
-  const bad = origins.find((o) => !ORIGIN.test(o));
+  const bad = origins.find((o) => !isViewerOrigin(o));
   if (bad !== undefined) {
     throw new ConfigError(
       `AUDITKIT_VIEWER_ALLOWED_ORIGINS has ${JSON.stringify(bad)}, not an origin: give scheme, host and port only, e.g. https://app.example.com`,

@@ -19,6 +19,7 @@ export type {
   MintedViewerToken,
 } from './viewer-tokens/viewer-token.service';
 export type { AuditViewerTokenOptions } from './viewer-tokens/viewer-token-options';
+export { isViewerOrigin } from './viewer-tokens/viewer-token-options';
 export { AdminSessionService } from './sessions/admin-session.service';
 export type { AdminSession, OpenedAdminSession } from './sessions/admin-session.service';
 export { isValidEmailClaim, isValidNameClaim, CLAIM_LIMITS } from '../auth/claims';

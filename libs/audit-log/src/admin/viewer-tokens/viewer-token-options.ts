@@ -34,6 +34,14 @@ const WEEK = 7 * 24 * 3600;
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /**
+ * Whether `value` is an origin as `viewerTokens.allowedOrigins` takes it: `http(s)://host[:port]`,
+ * nothing after (e.g. `https://app.example.com`).
+ */
+export function isViewerOrigin(value: unknown): value is string {
+  return typeof value === 'string' && ORIGIN.test(value);
+}
+
+/**
  * Checks `viewerTokens` (errors name the option) and derives the signing key. The key is derived
  * with HKDF for this use only, so that a viewer token never verifies as an admin JWT signed with
  * the same secret, nor the other way round.
@@ -53,7 +61,7 @@ export function resolveViewerTokenOptions(
       `options.viewerTokens.maxTtlSeconds must be a whole number of seconds from 60 to ${WEEK} (got ${String(v.maxTtlSeconds)})`,
     );
   const origins = v.allowedOrigins ?? [];
-  if (!Array.isArray(origins) || !origins.every((x) => typeof x === 'string' && ORIGIN.test(x)))
+  if (!Array.isArray(origins) || !origins.every(isViewerOrigin))
     throw new Error(
       'options.viewerTokens.allowedOrigins must be a list of origins like "https://app.example.com" (scheme, host and port only)',
     );
